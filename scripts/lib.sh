@@ -1,0 +1,22 @@
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="$ROOT/.venv/bin/python"
+BUF="$ROOT/node_modules/.bin/buf"
+
+# build_image OUT PROTO_ROOT: compiles every agentos/**/*.proto under PROTO_ROOT into a
+# FileDescriptorSet (with imports and source info), resolving google/api from google-proto-files and
+# buf/validate from the descriptor set rebuilt out of @bufbuild/protovalidate.
+build_image() {
+  local out="$1" proto_root="$2"
+  local deps="$ROOT/build/proto/deps.binpb"
+  if [ ! -s "$deps" ] || [ "$ROOT/node_modules/@bufbuild/protovalidate/package.json" -nt "$deps" ]; then
+    (cd "$ROOT" && node_modules/.bin/tsx scripts/protodeps.ts "$deps" >/dev/null)
+  fi
+  local files
+  mapfile -t files < <(cd "$proto_root" && find agentos -name '*.proto' | LC_ALL=C sort)
+  "$PY" -m grpc_tools.protoc -I "$proto_root" -I "$ROOT/node_modules/google-proto-files" \
+    --descriptor_set_in="$deps" --include_imports --include_source_info \
+    --descriptor_set_out="$out" "${files[@]}"
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the whole mesh on this machine: NATS JetStream, every worker, and the gateway.
+# Installs what is missing first, waits until each part is healthy, prints where to go.
+# Ctrl-C (or SIGTERM) stops everything: workers drain their streams, then exit.
+#
+#   scripts/up.sh            (what `make up` runs)
+#
+# Ports (DESIGN.md §10) can be moved with AGENTOS_GATEWAY_PORT, AGENTOS_NATS_PORT and
+# AGENTOS_<WORKER>_PORT (e.g. AGENTOS_MODEL_PORT). Logs go to data/logs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+scripts/bootstrap.sh
+
+logs=data/logs
+mkdir -p "$logs" data/nats
+pids=()
+names=()
+
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping..."
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "stopped"
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+# start NAME COMMAND...: runs COMMAND in the background with its output in data/logs/NAME.log.
+start() {
+  local name="$1"; shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  pids+=("$!")
+  names+=("$name")
+}
+fail() {
+  echo "error: $1 (see $logs/$2.log):" >&2
+  tail -n 20 "$logs/$2.log" >&2 || true
+  exit 1
+}
+
+nats_port="${AGENTOS_NATS_PORT:-4222}"
+nats_monitor="${AGENTOS_NATS_MONITOR_PORT:-8222}"
+start nats "$ROOT/.venv/bin/nats-server" -a 127.0.0.1 -p "$nats_port" -m "$nats_monitor" \
+  -js -sd "$ROOT/data/nats" -n agentos-local
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$nats_monitor/healthz?js-enabled-only=true" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$nats_monitor/healthz?js-enabled-only=true" >/dev/null 2>&1 || fail "NATS did not start" nats
+echo "nats       nats://127.0.0.1:$nats_port (JetStream in data/nats)"
+
+# Workers: name and default port (DESIGN.md §10). A worker runs when its module exists.
+declare -A worker_ports=([model]=50051 [embedding]=50052 [langchain]=50053 [crewai]=50054 [swarms]=50055 [autogen]=50056)
+started_workers=()
+for name in model embedding langchain crewai swarms autogen; do
+  [ -f "workers/$name/__main__.py" ] || continue
+  var="AGENTOS_${name^^}_PORT"
+  port="${!var:-${worker_ports[$name]}}"
+  start "$name" env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" \
+    "$PY" -m "workers.$name" --port "$port"
+  started_workers+=("$name:$port")
+done
+for entry in "${started_workers[@]}"; do
+  name="${entry%%:*}" port="${entry##*:}"
+  "$PY" scripts/wait_grpc_health.py "127.0.0.1:$port" --timeout 300 || fail "$name worker is not healthy" "$name"
+  printf '%-10s grpc://127.0.0.1:%s\n' "$name" "$port"
+done
+
+gateway_port="${AGENTOS_GATEWAY_PORT:-8080}"
+if [ -f gateway/src/main.ts ]; then
+  start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" \
+    node --import tsx gateway/src/main.ts --port "$gateway_port"
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$gateway_port/readyz" >/dev/null 2>&1 && break
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "the gateway exited" gateway
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:$gateway_port/readyz" >/dev/null 2>&1 || fail "the gateway is not ready" gateway
+  echo
+  echo "gateway    http://127.0.0.1:$gateway_port   (Connect, gRPC, gRPC-Web, REST on one port)"
+  echo "web        http://127.0.0.1:$gateway_port/"
+  echo "health     http://127.0.0.1:$gateway_port/readyz    metrics: /metrics"
+fi
+
+echo
+echo "the mesh is up; logs in $logs/. Press Ctrl-C to stop."
+# Stay in the foreground until interrupted or a process dies.
+while true; do
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      fail "${names[$i]} exited" "${names[$i]}"
+    fi
+  done
+  sleep 1
+done
