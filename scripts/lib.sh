@@ -3,6 +3,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
+TOOLS_BIN="$ROOT/.tools/bin"
 BUF="$ROOT/node_modules/.bin/buf"
 
 # build_image OUT PROTO_ROOT: compiles every agentos/**/*.proto under PROTO_ROOT into a
