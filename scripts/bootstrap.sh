@@ -17,7 +17,7 @@ source scripts/lib.sh
 stamp_dir=build/stamps
 mkdir -p "$stamp_dir"
 
-# fresh STAMP INPUT... : true when STAMP holds the hash of the INPUT files.
+# fresh STAMP INPUT... : true when STAMP holds the hash of the INPUT files (and the files exist).
 fresh() {
   local stamp="$stamp_dir/$1"; shift
   [ -f "$stamp" ] && [ "$(cat "$@" | sha256sum)" = "$(cat "$stamp")" ]
@@ -75,4 +75,15 @@ if ! fresh python pyproject.toml; then
   "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$PY" -m pip install --quiet --disable-pip-version-check -e ".[all,dev]"
   mark python pyproject.toml
+fi
+
+# --- third-party .proto files for buf (build/protodeps) --------------------------------------------
+# Inputs: the tools that write them and the import lines of the contracts.
+grep -rh '^import' proto | LC_ALL=C sort -u >build/stamps/proto-imports.txt
+protodeps_inputs=(package-lock.json scripts/protodeps.sh scripts/protodeps.ts scripts/protoprint/main.go
+  scripts/protoprint/go.sum build/stamps/proto-imports.txt)
+if ! fresh protodeps "${protodeps_inputs[@]}" || [ ! -f build/protodeps/buf/validate/validate.proto ]; then
+  log "writing third-party .proto files into build/protodeps"
+  scripts/protodeps.sh >/dev/null
+  mark protodeps "${protodeps_inputs[@]}"
 fi

@@ -37,7 +37,7 @@ skip() {
 echo "contract checks"
 image=build/proto/image.binpb
 check "contracts compile" build_image "$image" proto
-check "buf lint" "$BUF" lint "$image" --path agentos
+check "buf lint" "$BUF" lint
 check "buf format" "$BUF" format --diff --exit-code proto
 
 against="${AGENTOS_BREAKING_AGAINST:-main}"

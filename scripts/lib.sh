@@ -12,9 +12,7 @@ BUF="$ROOT/node_modules/.bin/buf"
 build_image() {
   local out="$1" proto_root="$2"
   local deps="$ROOT/build/proto/deps.binpb"
-  if [ ! -s "$deps" ] || [ "$ROOT/node_modules/@bufbuild/protovalidate/package.json" -nt "$deps" ]; then
-    (cd "$ROOT" && node_modules/.bin/tsx scripts/protodeps.ts "$deps" >/dev/null)
-  fi
+  [ -s "$deps" ] || (cd "$ROOT" && scripts/protodeps.sh >/dev/null)
   local files
   mapfile -t files < <(cd "$proto_root" && find agentos -name '*.proto' | LC_ALL=C sort)
   "$PY" -m grpc_tools.protoc -I "$proto_root" -I "$ROOT/node_modules/google-proto-files" \
