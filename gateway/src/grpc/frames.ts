@@ -1,0 +1,126 @@
+/**
+ * The gRPC length-prefixed message envelope: 1 flag byte, 4 bytes big-endian length, then the payload.
+ * gRPC, gRPC-Web and Connect streaming share it, which is why the gateway can relay binary messages
+ * between them without decoding them.
+ *
+ * @example
+ *   const splitter = new FrameSplitter(4 << 20);
+ *   for (const frame of splitter.push(chunk)) upstream.write(encodeFrame(frame.flags, frame.data));
+ */
+
+/** Flag bit of a compressed payload. */
+export const FLAG_COMPRESSED = 0x01;
+/** Flag bit of the gRPC-Web trailer frame and the Connect end-of-stream frame. */
+export const FLAG_TRAILER = 0x80;
+/** Flag bit of the Connect end-of-stream frame. */
+export const FLAG_CONNECT_END = 0x02;
+
+/** One message envelope. */
+export interface Frame {
+  flags: number;
+  data: Uint8Array;
+}
+
+/** Encodes one envelope. */
+export function encodeFrame(flags: number, data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + data.byteLength);
+  out[0] = flags;
+  out.writeUInt32BE(data.byteLength, 1);
+  out.set(data, 5);
+  return out;
+}
+
+/** Raised by {@link FrameSplitter} when a message is larger than its limit. */
+export class FrameTooLargeError extends Error {
+  constructor(readonly size: number, readonly limit: number) {
+    super(`message of ${size} bytes is larger than the limit of ${limit} bytes`);
+  }
+}
+
+/**
+ * Splits a byte stream into envelopes. Chunks may cut envelopes anywhere; the splitter keeps the
+ * remainder. The declared length is checked against the limit before the payload is buffered.
+ */
+export class FrameSplitter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Adds a chunk and returns the envelopes it completes. */
+  push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
+    let buf: Buffer;
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk);
+      buf = Buffer.concat(this.pending, this.pendingBytes + chunk.byteLength);
+      this.pending = [];
+      this.pendingBytes = 0;
+    } else {
+      buf = chunk;
+    }
+    let off = 0;
+    while (buf.byteLength - off >= 5) {
+      const len = buf.readUInt32BE(off + 1);
+      if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
+      if (buf.byteLength - off - 5 < len) break;
+      frames.push({ flags: buf[off]!, data: buf.subarray(off + 5, off + 5 + len) });
+      off += 5 + len;
+    }
+    if (off < buf.byteLength) {
+      const rest = buf.subarray(off);
+      this.pending.push(rest);
+      this.pendingBytes = rest.byteLength;
+    }
+    return frames;
+  }
+
+  /** Bytes of an incomplete envelope still held. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+}
+
+/**
+ * Watches a byte stream for envelope boundaries without copying it: reports each message's declared
+ * size so a relay can enforce a limit while forwarding the chunks untouched.
+ */
+export class FrameSizeWatcher {
+  private header = Buffer.alloc(5);
+  private headerFill = 0;
+  private remaining = 0;
+  /** Number of complete envelopes seen. */
+  count = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Inspects a chunk; throws {@link FrameTooLargeError} when an envelope exceeds the limit. */
+  inspect(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.byteLength) {
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, chunk.byteLength - off);
+        this.remaining -= take;
+        off += take;
+        if (this.remaining === 0) this.count++;
+        continue;
+      }
+      const take = Math.min(5 - this.headerFill, chunk.byteLength - off);
+      chunk.copy(this.header, this.headerFill, off, off + take);
+      this.headerFill += take;
+      off += take;
+      if (this.headerFill === 5) {
+        this.headerFill = 0;
+        const len = this.header.readUInt32BE(1);
+        if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
+        this.remaining = len;
+        if (len === 0) this.count++;
+      }
+    }
+  }
+
+  /** True when the stream ended on an envelope boundary. */
+  get atBoundary(): boolean {
+    return this.headerFill === 0 && this.remaining === 0;
+  }
+}

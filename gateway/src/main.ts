@@ -1,0 +1,72 @@
+/**
+ * Starts the gateway process: reads flags and environment, builds the server, and drains on SIGTERM or
+ * SIGINT (readiness turns 503, listeners close, open calls get the grace period).
+ *
+ *   node --import tsx gateway/src/main.ts [--port 8080] [--config gateway/config/local.yaml] [--grace-ms 10000]
+ *
+ * Environment: AGENTOS_GATEWAY_CONFIG (config file), and the overrides listed in config/config.ts.
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config/config.js";
+import { build } from "./server.js";
+
+const DEFAULT_CONFIG = resolve(fileURLToPath(import.meta.url), "../../config/local.yaml");
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      config: { type: "string" },
+      "grace-ms": { type: "string", default: "10000" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log("usage: node --import tsx gateway/src/main.ts [--port N] [--host H] [--config FILE] [--grace-ms N]");
+    return 0;
+  }
+  const file = values.config ?? process.env.AGENTOS_GATEWAY_CONFIG ?? DEFAULT_CONFIG;
+  const config = loadConfig(file, process.env);
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: ${values.port} is not a port`);
+    config.port = port;
+  }
+  if (values.host !== undefined) config.host = values.host;
+  const graceMs = Number(values["grace-ms"]);
+
+  const gateway = await build({ config, processMetrics: true });
+  const scheme = config.tls ? "https" : "http";
+  console.log(`gateway listening on ${scheme}://${config.host}:${gateway.port} (config ${file})`);
+  for (const p of gateway.pools) console.log(`  ${p.service} -> ${p.cfg.addresses.join(", ")}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: draining for up to ${graceMs} ms`);
+    gateway.close(graceMs).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error("error while draining:", e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    console.error(e instanceof ConfigError ? `config error: ${e.message}` : e);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,153 @@
+/**
+ * One worker replica: its reused HTTP/2 connection, its health (active grpc.health.v1 checks and
+ * connection events), its breaker (passive ejection) and the number of calls it has in flight (for
+ * least-outstanding-requests balancing).
+ */
+import * as http2 from "node:http2";
+import type { PoolConfig } from "../config/config.js";
+import { Breaker } from "./breaker.js";
+import type { BreakerState } from "./breaker.js";
+import { checkHealth, ServingStatus } from "./health-check.js";
+
+/** What the pool is told when a replica's state changes (for metrics and readiness). */
+export interface ReplicaEvents {
+  onHealth(replica: Replica, healthy: boolean): void;
+  onBreaker(replica: Replica, state: BreakerState): void;
+}
+
+export class Replica {
+  /** Calls in flight. */
+  outstanding = 0;
+  /** Result of the last health check (false until the first one succeeds). */
+  healthy = false;
+  readonly breaker: Breaker;
+  private session: http2.ClientHttp2Session | undefined;
+  private connected = false;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private closed = false;
+  /** Why the replica is not healthy, for /readyz and logs. */
+  lastError = "not checked yet";
+
+  constructor(readonly address: string, private readonly cfg: PoolConfig, private readonly events: ReplicaEvents) {
+    this.breaker = new Breaker(cfg.ejection, (s) => events.onBreaker(this, s));
+  }
+
+  /** Starts the periodic health checks (the first one at once). */
+  start(): void {
+    void this.check();
+  }
+
+  /** Stops checks and closes the connection. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  /** The connection, opened on first use and reopened after it is lost. */
+  connection(): http2.ClientHttp2Session {
+    const s = this.session;
+    if (s && !s.closed && !s.destroyed) return s;
+    return this.open();
+  }
+
+  /** True when the current connection has completed its handshake. */
+  get isConnected(): boolean {
+    return this.connected && this.session !== undefined && !this.session.closed;
+  }
+
+  private open(): http2.ClientHttp2Session {
+    this.connected = false;
+    const session = http2.connect(`http://${this.address}`, {
+      settings: { enablePush: false, initialWindowSize: 1 << 20 },
+      peerMaxConcurrentStreams: 1000,
+    });
+    this.session = session;
+    // The connection window: large enough that several streams flow at once.
+    session.on("connect", () => {
+      this.connected = true;
+      try {
+        session.setLocalWindowSize(8 << 20);
+      } catch {
+        // Older peers may refuse; the default window still works.
+      }
+    });
+    const connectTimer = setTimeout(() => {
+      if (!this.connected) session.destroy(new Error(`connect to ${this.address} timed out after ${this.cfg.connectTimeoutMs} ms`));
+    }, this.cfg.connectTimeoutMs);
+    connectTimer.unref();
+    session.on("connect", () => clearTimeout(connectTimer));
+    session.on("error", (e) => {
+      this.lastError = e.message;
+    });
+    const lost = () => {
+      clearTimeout(connectTimer);
+      if (this.session === session) {
+        this.session = undefined;
+        this.connected = false;
+        if (!this.closed) {
+          // A lost connection makes the replica unhealthy until a check says otherwise; check soon.
+          this.setHealthy(false, this.lastError === "" ? "connection closed" : this.lastError);
+          this.schedule(Math.min(250, this.cfg.healthCheck.intervalMs));
+        }
+      }
+    };
+    session.on("close", lost);
+    session.on("goaway", () => {
+      if (this.session === session) this.session = undefined;
+    });
+    if (this.cfg.keepAliveIntervalMs > 0) {
+      const ping = setInterval(() => {
+        if (session.closed || session.destroyed) {
+          clearInterval(ping);
+          return;
+        }
+        session.ping((err) => {
+          if (err && !session.destroyed) session.destroy(err);
+        });
+      }, this.cfg.keepAliveIntervalMs);
+      ping.unref();
+      session.on("close", () => clearInterval(ping));
+    }
+    session.unref();
+    return session;
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.check(), ms);
+    this.timer.unref();
+  }
+
+  /** Runs one health check now and schedules the next. */
+  async check(): Promise<void> {
+    if (this.checking || this.closed) return;
+    this.checking = true;
+    try {
+      const status = await checkHealth(this.connection(), this.cfg.healthCheck.service, this.cfg.healthCheck.timeoutMs);
+      this.setHealthy(status === ServingStatus.SERVING, `health status ${ServingStatus[status]}`);
+    } catch (e) {
+      this.setHealthy(false, (e as Error).message);
+    } finally {
+      this.checking = false;
+      this.schedule(this.cfg.healthCheck.intervalMs);
+    }
+  }
+
+  private setHealthy(healthy: boolean, why: string): void {
+    this.lastError = healthy ? "" : why;
+    if (this.healthy === healthy) return;
+    this.healthy = healthy;
+    if (healthy) this.breaker.success();
+    this.events.onHealth(this, healthy);
+  }
+
+  /** Marks the replica unhealthy at once (e.g. its connection was refused); a check runs soon. */
+  markDown(why: string): void {
+    this.setHealthy(false, why);
+    this.schedule(Math.min(250, this.cfg.healthCheck.intervalMs));
+  }
+}

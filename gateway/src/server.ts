@@ -1,0 +1,225 @@
+/**
+ * Assembles the gateway: one port, every protocol, every routed service. `build()` is what `main.ts`
+ * runs and what tests start in-process on an ephemeral port.
+ *
+ * How a request is dispatched (see {@link Gateway}):
+ *
+ * 1. CORS (when origins are configured): preflights are answered, CORS headers set.
+ * 2. `/healthz`, `/readyz`, `/metrics`.
+ * 3. gRPC over HTTP/2 for a routed method → the raw relay (`proxy/raw-grpc.ts`): frames are forwarded to
+ *    the worker without decoding.
+ * 4. Any other RPC path ("/package.Service/Method": Connect JSON/binary incl. GET, gRPC-Web, gRPC over
+ *    HTTP/1.1, and the gateway's own health and reflection services) → connect-node, whose generic
+ *    implementations (`proxy/decoded.ts`) call the worker through the pools.
+ * 5. **Extension point for non-RPC HTTP**: the `httpHandlers` given to `build()`, in order; the first one
+ *    that resolves `true` has answered. This is where the REST/JSON transcoder
+ *    (`createRestHandler({ services: gateway.services, transport: gateway.transport })` from
+ *    gateway/src/rest), `/openapi.json` (gateway/src/openapi) and anything else plug in. They run
+ *    before the static web client.
+ * 6. Static files of the web client (`staticDir`, web/dist) at "/".
+ * 7. 404.
+ *
+ * **Transport for in-process callers**: {@link Gateway.transport} is a connect `Transport` that reaches
+ * every routed service through the pools (balancing, health, breakers, retries, deadlines,
+ * cancellation). Handlers in step 5 receive it through `build({ httpHandlers: (g) => [...] })`.
+ *
+ * @example
+ *   const gateway = await build({ config: { ...defaultConfig(), port: 0, pools } });
+ *   console.log(`http://127.0.0.1:${gateway.port}`);
+ *   await gateway.close();
+ *
+ * @example REST transcoder wiring (gateway/src/rest)
+ *   await build({ config, httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })] });
+ */
+import { readFileSync } from "node:fs";
+import type { ServerHttp2Stream, ServerHttp2Session } from "node:http2";
+import type { DescFile, DescService } from "@bufbuild/protobuf";
+import type { Transport } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import type { GatewayConfig } from "./config/config.js";
+import { healthV1File, reflectionV1alphaFile, reflectionV1File } from "./descriptors/builtin.js";
+import { loadCatalog } from "./descriptors/registry.js";
+import type { Catalog } from "./descriptors/registry.js";
+import { createCors } from "./http/cors.js";
+import { createEndpointsHandler, readiness } from "./http/endpoints.js";
+import { createStaticHandler } from "./http/static.js";
+import type { HttpHandler, NodeRequest, NodeResponse } from "./http/types.js";
+import { listen } from "./listen/listener.js";
+import type { Listener } from "./listen/listener.js";
+import { GatewayMetrics } from "./metrics/metrics.js";
+import { ServingStatus } from "./pool/health-check.js";
+import { Pool } from "./pool/pool.js";
+import { registerDecoded } from "./proxy/decoded.js";
+import { proxyRawGrpc, rejectRawGrpc } from "./proxy/raw-grpc.js";
+import { createPoolTransport } from "./proxy/transport.js";
+import { registerHealth } from "./services/health.js";
+import { registerReflection } from "./services/reflection.js";
+import { makeRoute } from "./upstream/route.js";
+import type { Route } from "./upstream/route.js";
+
+/** A running gateway. */
+export interface Gateway {
+  /** The bound port (useful with `port: 0`). */
+  readonly port: number;
+  /** The worker services routed (enabled pools whose descriptors are known). */
+  readonly services: DescService[];
+  /** Reaches any routed service through the pools; for REST and other in-process callers. */
+  readonly transport: Transport;
+  readonly pools: Pool[];
+  readonly metrics: GatewayMetrics;
+  readonly catalog: Catalog;
+  /** True when every enabled pool has a healthy replica. */
+  ready(): boolean;
+  /** Resolves once ready, or rejects after `timeoutMs`. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Drains: /readyz turns 503, new connections are refused, open calls get `graceMs` to finish. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** What `build()` needs. */
+export interface BuildOptions {
+  config: GatewayConfig;
+  /** Descriptors to add to those of gen/ts and the configured descriptor sets. */
+  files?: DescFile[];
+  /** Non-RPC HTTP handlers (REST, OpenAPI, ...), tried in order before the static files. */
+  httpHandlers?: (gateway: Gateway) => HttpHandler[];
+  /** Collect Node process metrics (CPU, memory, event loop) too; main.ts turns it on. */
+  processMetrics?: boolean;
+}
+
+function isGrpc(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web");
+}
+
+/** Builds and starts the gateway. */
+export async function build(opts: BuildOptions): Promise<Gateway> {
+  const { config } = opts;
+  const metrics = new GatewayMetrics({ defaultMetrics: opts.processMetrics });
+  const catalog = await loadCatalog({ descriptorSets: config.descriptorSets, extra: [...(opts.files ?? []), healthV1File, reflectionV1File, reflectionV1alphaFile] });
+
+  const pools: Pool[] = [];
+  const routes = new Map<string, Route>();
+  const services: DescService[] = [];
+  for (const pc of config.pools) {
+    if (!pc.enabled) continue;
+    const desc = catalog.service(pc.service);
+    if (!desc) throw new ConnectError(`pool for ${pc.service}: no descriptor of that service is known (gen/ts or descriptorSets)`, Code.InvalidArgument);
+    const pool = new Pool(pc, metrics);
+    pools.push(pool);
+    services.push(desc);
+    for (const m of desc.methods) {
+      const route = makeRoute(m, pool, config, metrics);
+      routes.set(route.path, route);
+    }
+  }
+
+  const isReady = () => pools.every((p) => p.ready);
+  let draining = false;
+
+  // connect-node: Connect, gRPC-Web, gRPC over HTTP/1.1, and the gateway's own services.
+  let rpcPaths = new Set<string>();
+  const adapter = connectNodeAdapter({
+    readMaxBytes: config.maxRequestBytes,
+    writeMaxBytes: config.maxResponseBytes,
+    jsonOptions: { registry: catalog.registry },
+    acceptCompression: [compressionGzip],
+    routes(router) {
+      for (const route of routes.values()) registerDecoded(router, route);
+      registerHealth(router, {
+        status(service) {
+          if (service === "") return isReady() && !draining ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+          const pool = pools.find((p) => p.service === service);
+          if (pool) return pool.ready && !draining ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+          if (service === "grpc.health.v1.Health" || service.startsWith("grpc.reflection.")) return ServingStatus.SERVING;
+          return undefined;
+        },
+      });
+      registerReflection(router, catalog, () => [...services, ...[healthV1File, reflectionV1File, reflectionV1alphaFile].flatMap((f) => f.services)]);
+      rpcPaths = new Set(router.handlers.map((h) => h.requestPath));
+    },
+  });
+
+  const cors = createCors(config.cors);
+  const transport = createPoolTransport((path) => routes.get(path));
+  const handlers: HttpHandler[] = [];
+  const notFound = (res: NodeResponse) => {
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("not found\n");
+  };
+
+  const handle = (req: NodeRequest, res: NodeResponse): void => {
+    if (cors.enabled && cors.handle(req, res)) return;
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.substring(0, q);
+    const ct = req.headers["content-type"];
+    if (req.httpVersionMajor === 2 && isGrpc(ct) && req.method === "POST") {
+      const stream = (req as { stream?: ServerHttp2Stream }).stream!;
+      const route = routes.get(path);
+      if (route) {
+        proxyRawGrpc(route, stream, req.headers);
+        return;
+      }
+      if (!rpcPaths.has(path)) {
+        rejectRawGrpc(stream, new ConnectError(`${path} is not a method this gateway serves`, Code.Unimplemented));
+        return;
+      }
+    }
+    if (rpcPaths.has(path)) {
+      adapter(req, res);
+      return;
+    }
+    void (async () => {
+      for (const h of handlers) if (await h(req, res)) return;
+      notFound(res);
+    })().catch((e: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`internal error: ${(e as Error).message}\n`);
+      } else res.destroy();
+    });
+  };
+
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (config.tls) tls = { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+  const keepAliveSessions = (session: ServerHttp2Session) => {
+    if (config.streamKeepAliveMs <= 0) return;
+    // While streams are open, PING the client so idle streams are not cut by intermediaries' timers.
+    const t = setInterval(() => {
+      if (session.closed || session.destroyed) return;
+      session.ping(() => {});
+    }, config.streamKeepAliveMs);
+    t.unref();
+    session.on("close", () => clearInterval(t));
+  };
+
+  for (const p of pools) p.start();
+  const listener: Listener = await listen({ host: config.host, port: config.port, tls, handler: handle, onSession: keepAliveSessions });
+
+  const gateway: Gateway = {
+    port: listener.port,
+    services,
+    transport,
+    pools,
+    metrics,
+    catalog,
+    ready: () => isReady() && !draining,
+    async waitReady(timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      while (!isReady()) {
+        if (Date.now() > until) throw new Error(`gateway not ready after ${timeoutMs} ms: ${JSON.stringify(readiness(pools).pools)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async close(graceMs = 5000) {
+      draining = true;
+      await listener.close(graceMs);
+      for (const p of pools) p.close();
+    },
+  };
+  handlers.push(createEndpointsHandler(() => pools, metrics, () => draining));
+  handlers.push(...(opts.httpHandlers?.(gateway) ?? []));
+  handlers.push(createStaticHandler(config.staticDir));
+  return gateway;
+}

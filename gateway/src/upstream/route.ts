@@ -1,0 +1,47 @@
+/**
+ * What the proxy needs to know about one routed method: its descriptor, its pool, and the limits and
+ * deadline rules that apply to it.
+ */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { Pool } from "../pool/pool.js";
+
+export interface Route {
+  method: DescMethod;
+  pool: Pool;
+  /** "/package.Service/Method" */
+  path: string;
+  /** Safe to send twice: NO_SIDE_EFFECTS or IDEMPOTENT in the contract. */
+  idempotent: boolean;
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+  metrics: GatewayMetrics;
+}
+
+/** Builds the route of a method served by a pool. */
+export function makeRoute(method: DescMethod, pool: Pool, limits: { maxRequestBytes: number; maxResponseBytes: number }, metrics: GatewayMetrics): Route {
+  return {
+    method,
+    pool,
+    path: `/${method.parent.typeName}/${method.name}`,
+    idempotent:
+      method.methodKind === "unary" &&
+      (method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ||
+        method.idempotency === MethodOptions_IdempotencyLevel.IDEMPOTENT),
+    maxRequestBytes: limits.maxRequestBytes,
+    maxResponseBytes: limits.maxResponseBytes,
+    metrics,
+  };
+}
+
+/**
+ * The deadline of a call in ms from now: the client's, or the pool's default when it sent none, cut to
+ * the pool's maximum. Undefined means no deadline.
+ */
+export function effectiveTimeout(route: Route, clientMs: number | undefined): number | undefined {
+  const { defaultTimeoutMs, maxTimeoutMs } = route.pool.cfg;
+  let t = clientMs ?? (defaultTimeoutMs > 0 ? defaultTimeoutMs : undefined);
+  if (maxTimeoutMs > 0 && (t === undefined || t > maxTimeoutMs)) t = maxTimeoutMs;
+  return t;
+}
