@@ -1,0 +1,130 @@
+"""Runs generations: admission, deadline, stop sequences, chunking, timing and the model counters.
+
+The engine is the same for every backend. It pulls token batches from the backend while the caller's
+``emit`` is writing, so tokens produced during a slow write are coalesced into the next chunk (at most
+``max_tokens_per_chunk`` tokens each, when the request sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from workers.model import metrics
+from workers.model.admission import Admission
+from workers.model.backends import Backend, Outcome
+from workers.model.domain import Chunk, FinishReason, GenerationRequest, Timing, Token, Usage
+from workers.model.stops import StopMatcher
+from workers.runtime.errors import DeadlineExceeded, NotFound
+
+Emit = Callable[[Chunk], Awaitable[None]]
+
+
+class ModelEngine:
+    """Serves generations of one backend with bounded concurrency."""
+
+    def __init__(self, backend: Backend, admission: Admission) -> None:
+        self.backend = backend
+        self.admission = admission
+
+    @property
+    def default_model(self) -> str:
+        return self.backend.models()[0].id
+
+    def resolve_model(self, name: str) -> str:
+        """The model id to use for ``name`` (empty means the default); NotFound when not served."""
+        ids = [m.id for m in self.backend.models()]
+        if not name:
+            return ids[0]
+        if name in ids:
+            return name
+        raise NotFound(f"model {name!r} is not served by this worker; available: {', '.join(ids)} (see ListModels)")
+
+    async def generate(self, request: GenerationRequest, emit: Emit, deadline: float | None = None) -> Chunk:
+        """Streams ``request`` through ``emit`` and returns the final chunk (finish reason, usage, timing).
+
+        ``deadline`` is an event-loop time; past it the generation stops with DeadlineExceeded.
+        Cancelling the calling task stops the backend before this returns.
+        """
+        model = self.resolve_model(request.model)
+        try:
+            async with asyncio.timeout_at(deadline):
+                async with self.admission.slot() as queue_time:
+                    metrics.QUEUE_TIME.observe(queue_time)
+                    return await self._run(request, model, emit, queue_time, deadline)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"the deadline passed before the generation finished (max_tokens {request.sampling.max_tokens})"
+            ) from None
+
+    async def _run(
+        self, request: GenerationRequest, model: str, emit: Emit, queue_time: float, deadline: float | None
+    ) -> Chunk:
+        outcome = Outcome()
+        matcher = StopMatcher(request.sampling.stop)
+        per_chunk = request.max_tokens_per_chunk
+        include_tokens = request.include_tokens
+        max_tokens = request.sampling.max_tokens
+        start = time.perf_counter()
+        first = last = 0.0
+        count = 0
+        tag = model  # the first response names the model
+        finish: FinishReason | None = None
+        result = "error"
+        stream = self.backend.generate(request, outcome)
+        try:
+            async for batch in stream:
+                if not batch:
+                    continue
+                if count + len(batch) > max_tokens:
+                    batch = batch[: max_tokens - count]
+                last = time.perf_counter()
+                if count == 0:
+                    first = last
+                    metrics.TIME_TO_FIRST_TOKEN.observe(first - start)
+                count += len(batch)
+                metrics.TOKENS_GENERATED.inc(len(batch))
+                if per_chunk and len(batch) > per_chunk:
+                    parts = [batch[i : i + per_chunk] for i in range(0, len(batch), per_chunk)]
+                else:
+                    parts = [batch]
+                hit = False
+                for part in parts:
+                    text, hit = matcher.feed("".join(t.text for t in part) if len(part) > 1 else part[0].text)
+                    await emit(self._chunk(text, part, include_tokens, tag))
+                    tag = ""
+                    if hit:
+                        break
+                if hit:
+                    finish = FinishReason.STOP_SEQUENCE
+                    break
+                if count >= max_tokens:
+                    finish = FinishReason.LENGTH
+                    break
+            tail = "" if finish is FinishReason.STOP_SEQUENCE else matcher.flush()
+            if finish is None:
+                finish = outcome.finish_reason
+            result = "completed"
+        except asyncio.CancelledError:
+            result = "deadline_exceeded" if deadline is not None and asyncio.get_running_loop().time() >= deadline else "cancelled"
+            raise
+        except TimeoutError:
+            result = "deadline_exceeded"
+            raise
+        finally:
+            await stream.aclose()
+            metrics.GENERATIONS.labels(result).inc()
+        elapsed = (last or time.perf_counter()) - start
+        timing = Timing(
+            queue_time=queue_time,
+            time_to_first_token=(first - start) if count else 0.0,
+            generation_time=elapsed,
+            tokens_per_second=(count - 1) / (last - first) if count > 1 and last > first else 0.0,
+        )
+        usage = Usage(prompt_tokens=outcome.prompt_tokens, completion_tokens=count)
+        return Chunk(text=tail, token_count=0, finish_reason=finish, usage=usage, timing=timing, model=model)
+
+    @staticmethod
+    def _chunk(text: str, tokens: list[Token], include_tokens: bool, model: str) -> Chunk:
+        return Chunk(text=text, token_count=len(tokens), tokens=tokens if include_tokens else [], model=model)

@@ -1,0 +1,32 @@
+"""The model worker's counters. Other suites read these names from /metrics: keep them stable."""
+
+from __future__ import annotations
+
+from workers.runtime.metrics import DURATION_BUCKETS, Counter, Gauge, Histogram
+
+TOKENS_GENERATED = Counter("agentos_model_tokens_generated", "Tokens generated, over all generations")
+GENERATIONS = Counter(
+    "agentos_model_generations",
+    "Generations that ended, by outcome (completed, cancelled, deadline_exceeded, error)",
+    ["outcome"],
+)
+ACTIVE_GENERATIONS = Gauge("agentos_model_active_generations", "Generations holding a slot now")
+QUEUE_DEPTH = Gauge("agentos_model_queue_depth", "Generations waiting for a slot now")
+TIME_TO_FIRST_TOKEN = Histogram(
+    "agentos_model_time_to_first_token_seconds",
+    "From the start of a generation (after queueing) to its first token",
+    buckets=DURATION_BUCKETS,
+)
+QUEUE_TIME = Histogram(
+    "agentos_model_queue_time_seconds", "Time generations waited for a slot", buckets=DURATION_BUCKETS
+)
+
+OUTCOMES = ("completed", "cancelled", "deadline_exceeded", "error")
+for _outcome in OUTCOMES:  # export every series from the start, at 0
+    GENERATIONS.labels(_outcome)
+
+
+def on_admission_change(active: int, queued: int) -> None:
+    """Keeps the two gauges in step with :class:`~workers.model.admission.Admission`."""
+    ACTIVE_GENERATIONS.set(active)
+    QUEUE_DEPTH.set(queued)

@@ -1,0 +1,65 @@
+"""Maps domain errors to precise gRPC status codes with messages a caller can act on.
+
+:class:`~workers.runtime.errors.WorkerError` subclasses carry their code; invalid fields also travel as a
+``google.rpc.BadRequest`` detail (``grpc-status-details-bin``). Timeouts map to DEADLINE_EXCEEDED. Only a
+genuine bug (an exception nobody expected) becomes INTERNAL, and it is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from workers.runtime.errors import InvalidInput, WorkerError
+from workers.runtime.handlers import WrappingInterceptor
+
+log = logging.getLogger("workers.errors")
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+def status_details(code: grpc.StatusCode, message: str, error: WorkerError) -> bytes | None:
+    """A serialized ``google.rpc.Status`` with a BadRequest detail for invalid fields, else None."""
+    if not isinstance(error, InvalidInput) or not error.violations:
+        return None
+    bad = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
+        ]
+    )
+    status = status_pb2.Status(code=code.value[0], message=message)
+    status.details.add().Pack(bad)
+    return status.SerializeToString()
+
+
+class ErrorInterceptor(WrappingInterceptor):
+    """Turns exceptions raised by a servicer into a gRPC status (never a blanket INTERNAL)."""
+
+    async def around(
+        self, call: Callable[[], Awaitable[Any]], request: Any, context: grpc.aio.ServicerContext, method: str
+    ) -> Any:
+        try:
+            return await call()
+        except WorkerError as err:
+            details = status_details(err.code, err.message, err)
+            metadata = ((STATUS_DETAILS_KEY, details),) if details else ()
+            log.info("%s -> %s: %s", method, err.code.name, err.message)
+            await context.abort(err.code, err.message, trailing_metadata=metadata)
+        except (TimeoutError, asyncio.TimeoutError):
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"{method}: the call's deadline passed")
+        except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):
+            raise
+        except Exception as err:  # a bug: say what broke, keep serving
+            log.exception("%s failed unexpectedly", method)
+            await context.abort(
+                grpc.StatusCode.INTERNAL, f"{method} failed unexpectedly: {type(err).__name__}: {err}"
+            )
+
+
+__all__ = ["ErrorInterceptor", "STATUS_DETAILS_KEY", "code_pb2"]

@@ -1,0 +1,190 @@
+"""Runs a worker: load, warm up, listen, report health, serve, and drain on SIGTERM/SIGINT.
+
+Order matters (STYLE.md): the model loads and answers a real warm-up inference *before* the server
+listens, so a health check that reaches the worker sees SERVING only when it can really serve. On SIGTERM
+or SIGINT the health turns NOT_SERVING, the server stops accepting calls, in-flight calls get
+``--grace-period`` seconds to finish, then the rest are cancelled and the process exits 0. A second
+signal skips the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from workers.runtime.drain_interceptor import DrainInterceptor
+from workers.runtime.error_interceptor import ErrorInterceptor
+from workers.runtime.errors import StartupError
+from workers.runtime.metrics import WORKER_INFO, MetricsServer
+from workers.runtime.metrics_interceptor import MetricsInterceptor
+from workers.runtime.validation_interceptor import ValidationInterceptor
+
+log = logging.getLogger("workers.server")
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One service to serve: its full name (for health and reflection) and how to add it to a server."""
+
+    name: str
+    add: Callable[[grpc.aio.Server], None]
+
+
+def server_options(config: Any) -> list[tuple[str, Any]]:
+    """gRPC channel arguments of a worker server, tuned for many small streamed messages."""
+    return [
+        # Two workers must never share a port silently (gRPC sets SO_REUSEPORT by default).
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        # Let the gateway keep idle HTTP/2 connections alive with pings every >= 10 s.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_ping_strikes", 0),
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+    ]
+
+
+
+
+class WorkerServer:
+    """A gRPC server for a set of services with health, reflection, metrics and a graceful drain."""
+
+    def __init__(self, config: Any, services: Sequence[Registration]) -> None:
+        self.config = config
+        self.services = list(services)
+        self.health = health.aio.HealthServicer()
+        self.tracker = DrainInterceptor()
+        # Outermost first: metrics see every outcome, errors become statuses, validation runs last.
+        chain = [self.tracker, MetricsInterceptor(), ErrorInterceptor(), ValidationInterceptor()]
+        self.server = grpc.aio.server(interceptors=chain, options=server_options(config))
+        self.metrics = MetricsServer(config.host, config.metrics_port)
+        self.port = 0
+        self._stopping = asyncio.Event()
+        self._signals = 0
+
+    async def start(self) -> int:
+        """Registers everything, binds the port and starts serving; returns the bound port."""
+        for service in self.services:
+            service.add(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = [s.name for s in self.services]
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        address = f"{self.config.host}:{self.config.port}"
+        try:
+            self.port = self.server.add_insecure_port(address)
+        except RuntimeError as err:
+            raise OSError(f"cannot listen on {address}: {err} (is the port in use?)") from err
+        if self.port == 0:
+            raise OSError(f"cannot listen on {address} (is the port in use?)")
+        await self.server.start()
+        for name in ["", *names]:
+            await self.health.set(name, SERVING)
+        self.metrics.start()
+        return self.port
+
+    def handle_signals(self) -> None:
+        """SIGTERM/SIGINT start the drain; a second one cuts the grace period short."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: int) -> None:
+        self._signals += 1
+        log.info("received %s (%d): %s", signal.Signals(sig).name, self._signals, "draining" if self._signals == 1 else "stopping now")
+        self._stopping.set()
+        if self._signals > 1:
+            asyncio.get_running_loop().create_task(self.server.stop(0))
+
+    async def wait_for_stop(self) -> None:
+        """Returns once a signal asked the worker to stop."""
+        await self._stopping.wait()
+
+    def request_stop(self) -> None:
+        """Starts the drain as a signal would (for embedding the server in tests or tools)."""
+        self._stopping.set()
+
+    async def drain(self) -> None:
+        """NOT_SERVING, stop accepting, give in-flight calls the grace period, then cancel the rest."""
+        await self.health.enter_graceful_shutdown()
+        started = time.monotonic()
+        in_flight = self.tracker.in_flight
+        stopping = asyncio.ensure_future(self.server.stop(self.config.grace_period))
+        # Health watches never end by themselves: once the real work is done, stop without waiting.
+        idle = asyncio.ensure_future(self.tracker.idle())
+        await asyncio.wait([stopping, idle], return_when=asyncio.FIRST_COMPLETED)
+        if not stopping.done():
+            await self.server.stop(0)
+            await stopping
+        idle.cancel()
+        log.info("drained %d call(s) in %.2fs", in_flight, time.monotonic() - started)
+        self.metrics.stop()
+
+
+async def serve(
+    config: Any,
+    services: Sequence[Registration],
+    *,
+    load: Callable[[], Awaitable[None]],
+    close: Callable[[], Awaitable[None]] | None = None,
+    version: str = "0.1.0",
+) -> None:
+    """Loads (``load`` must end with a real warm-up inference), serves until a signal, drains, closes."""
+    started = time.monotonic()
+    await load()
+    log.info("loaded and warmed up in %.2fs", time.monotonic() - started)
+    server = WorkerServer(config, services)
+    server.handle_signals()
+    WORKER_INFO.labels(config.worker, version).set(1)
+    port = await server.start()
+    # Tests and tools read this line to learn a port chosen with --port 0.
+    log.info("serving %s on %s:%d", ", ".join(s.name for s in services), config.host, port)
+    await server.wait_for_stop()
+    await server.drain()
+    if close is not None:
+        await close()
+    log.info("stopped")
+
+
+def run(main: Callable[[], Awaitable[None]], config: Any) -> int:
+    """Runs ``main`` on the configured event loop; returns the process exit status."""
+    configure_logging(config.log_level)
+    if config.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.warning("uvloop is not installed: using the asyncio event loop")
+        else:
+            return _run_with(main, uvloop.new_event_loop)
+    return _run_with(main, asyncio.new_event_loop)
+
+
+def _run_with(main: Callable[[], Awaitable[None]], factory: Callable[[], asyncio.AbstractEventLoop]) -> int:
+    with asyncio.Runner(loop_factory=factory) as runner:
+        try:
+            runner.run(main())
+        except (StartupError, OSError) as err:
+            log.error("cannot start: %s", err)
+            return 1
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    """One line per event on stderr: time, level, logger, message."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
