@@ -42,7 +42,6 @@ export function httpStatusFromCode(code: Code): number {
  * code, so the body is the same `google.rpc.Status` JSON as for any other error.
  */
 export class RestError extends ConnectError {
-  override name = "RestError";
   constructor(
     message: string,
     code: Code,
@@ -52,6 +51,11 @@ export class RestError extends ConnectError {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message, code);
+  }
+
+  // ConnectError's own hasInstance accepts any ConnectError-like value; a RestError is only a RestError.
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return v instanceof ConnectError && Object.prototype.isPrototypeOf.call(RestError.prototype, v);
   }
 }
 

@@ -107,7 +107,9 @@ function toBinding(
   else {
     const field = findField(input, rule.body, false);
     if (!field) throw new Error(`${where}: body "${rule.body}" is not a field of ${input.typeName}`);
-    if (variables.some((v) => v.fields[0] === field)) throw new Error(`${where}: body field "${rule.body}" is also a path variable`);
+    if (variables.some((v) => v.fields.length === 1 && v.fields[0] === field)) {
+      throw new Error(`${where}: body field "${rule.body}" is also a path variable`);
+    }
     body = { kind: "field", field };
   }
   let responseBody: DescField | undefined;
