@@ -86,9 +86,9 @@ export async function waitUntil(what: string, ready: () => Promise<boolean>, pro
   throw new Error(`timed out waiting for ${what}${proc ? `:\n${proc.tail()}` : ""}`);
 }
 
-/** Runs a command to completion; rejects with its output when it fails. */
-export async function run(command: string, args: string[], env: Record<string, string> = {}): Promise<void> {
-  const proc = startProcess(`${args[0] ?? command}`.replace(/[^\w.-]+/g, "_"), command, args, env);
+/** Runs a command to completion (output in build/test-logs/NAME.log); rejects with its output when it fails. */
+export async function run(name: string, command: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  const proc = startProcess(name, command, args, env);
   const code = await new Promise<number | null>((ok) => proc.child.once("exit", ok));
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}:\n${proc.tail()}`);
 }

@@ -1,5 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createReachabilityInterceptor } from "./reachability.js";
 
 /** The wire protocols the page can speak to the gateway; all of them reach the same typed methods. */
 export const transportKinds = ["connect-json", "connect-binary", "grpc-web"] as const;
@@ -27,12 +28,13 @@ export function isTransportKind(value: unknown): value is TransportKind {
  *   const model = createClient(ModelService, transport);
  */
 export function createTransport(kind: TransportKind, baseUrl: string): Transport {
+  const interceptors = [createReachabilityInterceptor(baseUrl)];
   switch (kind) {
     case "connect-json":
-      return createConnectTransport({ baseUrl });
+      return createConnectTransport({ baseUrl, interceptors });
     case "connect-binary":
-      return createConnectTransport({ baseUrl, useBinaryFormat: true });
+      return createConnectTransport({ baseUrl, interceptors, useBinaryFormat: true });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl });
+      return createGrpcWebTransport({ baseUrl, interceptors });
   }
 }
