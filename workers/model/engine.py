@@ -19,6 +19,7 @@ from workers.model.stops import StopMatcher
 from workers.runtime.errors import DeadlineExceeded, NotFound
 
 Emit = Callable[[Chunk], Awaitable[None]]
+DEADLINE_SLACK = 0.05  # seconds
 
 
 class ModelEngine:
@@ -107,7 +108,9 @@ class ModelEngine:
                 finish = outcome.finish_reason
             result = "completed"
         except asyncio.CancelledError:
-            result = "deadline_exceeded" if deadline is not None and asyncio.get_running_loop().time() >= deadline else "cancelled"
+            # gRPC's own deadline timer and ours may fire a few milliseconds apart.
+            late = deadline is not None and asyncio.get_running_loop().time() >= deadline - DEADLINE_SLACK
+            result = "deadline_exceeded" if late else "cancelled"
             raise
         except TimeoutError:
             result = "deadline_exceeded"

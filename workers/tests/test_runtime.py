@@ -1,0 +1,163 @@
+"""The shared runtime: graceful shutdown, health, reflection, configuration, and contract validation."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+
+import grpc
+import protovalidate
+import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from agentos.agent.v1 import agent_service_pb2, spec_pb2
+from agentos.embedding.v1 import embedding_pb2
+from agentos.jobs.v1 import jobs_pb2
+from agentos.model.v1 import model_pb2, model_pb2_grpc
+from conftest import ROOT, WorkerProcess, wait_until
+from workers.runtime.validation import ContractValidator, field_path
+
+
+def slow(tokens: int, delay_ms: int) -> list[tuple[str, str]]:
+    return [("x-agentos-script", json.dumps({"tokens": ["t "] * tokens, "token_delay_ms": delay_ms}))]
+
+
+def test_sigterm_mid_stream_lets_the_stream_finish_and_exits_0() -> None:
+    worker = WorkerProcess("model", ["--backend", "scripted", "--grace-period", "20"])
+    stub = model_pb2_grpc.ModelServiceStub(worker.channel)
+    call = stub.Generate(model_pb2.GenerateRequest(prompt="x"), metadata=slow(30, 30), timeout=60)
+    responses = [next(call)]
+    worker.signal(signal.SIGTERM)
+    wait_until(lambda: any("draining" in line for line in worker.lines), 10)
+    responses.extend(call)  # the stream runs to its end during the drain
+    assert sum(r.token_count for r in responses) == 30
+    assert responses[-1].finish_reason == model_pb2.FINISH_REASON_STOP
+    assert worker.wait(30) == 0
+    worker.stop()
+
+
+def test_sigterm_past_the_grace_period_ends_streams_with_a_status_and_exits_0() -> None:
+    worker = WorkerProcess("model", ["--backend", "scripted", "--grace-period", "0.5"])
+    stub = model_pb2_grpc.ModelServiceStub(worker.channel)
+    call = stub.Generate(model_pb2.GenerateRequest(prompt="x"), metadata=slow(1000, 20), timeout=60)
+    next(call)
+    worker.signal(signal.SIGTERM)
+    with pytest.raises(grpc.RpcError) as err:
+        list(call)
+    assert err.value.code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
+    assert worker.wait(30) == 0
+    worker.stop()
+
+
+def test_new_calls_are_refused_while_draining() -> None:
+    worker = WorkerProcess("model", ["--backend", "scripted", "--grace-period", "20"])
+    stub = model_pb2_grpc.ModelServiceStub(worker.channel)
+    call = stub.Generate(model_pb2.GenerateRequest(prompt="x"), metadata=slow(40, 30), timeout=60)
+    next(call)
+    worker.signal(signal.SIGTERM)
+    wait_until(lambda: any("draining" in line for line in worker.lines), 10)
+    fresh = grpc.insecure_channel(worker.address)
+    with pytest.raises(grpc.RpcError) as err:
+        model_pb2_grpc.ModelServiceStub(fresh).ListModels(model_pb2.ListModelsRequest(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    fresh.close()
+    list(call)
+    assert worker.wait(30) == 0
+    worker.stop()
+
+
+def test_health_watch_does_not_hold_up_shutdown() -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    worker = WorkerProcess("model", ["--backend", "synthetic", "--grace-period", "30"])
+    watch = health_pb2_grpc.HealthStub(worker.channel).Watch(health_pb2.HealthCheckRequest(service=""))
+    assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+    statuses: list[int] = []
+    reader = threading.Thread(target=lambda: statuses.extend(r.status for r in _quietly(watch)), daemon=True)
+    reader.start()
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(15) == 0  # well inside the 30 s grace period
+    reader.join(10)
+    assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses
+    worker.stop()
+
+
+def _quietly(stream):  # type: ignore[no-untyped-def]
+    try:
+        yield from stream
+    except grpc.RpcError:
+        return
+
+
+def test_reflection_lists_the_services(scripted_worker: WorkerProcess) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(scripted_worker.channel)
+    replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=30)
+    names = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {"agentos.model.v1.ModelService", "grpc.health.v1.Health"} <= names
+
+
+def test_flags_override_environment_and_bad_values_exit_2() -> None:
+    run = [sys.executable, "-m", "workers.model", "--help"]
+    shown = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, env={"AGENTOS_MODEL_MAX_QUEUE": "7", "PATH": ""}, timeout=60)
+    assert shown.returncode == 0 and "default 7" in shown.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "workers.model", "--backend", "nope"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    env_bad = subprocess.run(
+        [sys.executable, "-m", "workers.model"], cwd=ROOT, capture_output=True, text=True, env={"AGENTOS_PORT": "abc"}, timeout=60
+    )
+    assert env_bad.returncode == 2 and "AGENTOS_PORT" in env_bad.stderr
+
+
+def test_flag_wins_over_environment(script_file) -> None:  # type: ignore[no-untyped-def]
+    worker = WorkerProcess(
+        "model", ["--backend", "scripted", "--script", str(script_file)], env={"AGENTOS_MODEL_BACKEND": "synthetic"}
+    )
+    try:
+        listed = model_pb2_grpc.ModelServiceStub(worker.channel).ListModels(model_pb2.ListModelsRequest(), timeout=30)
+        assert listed.default_model == "scripted"
+    finally:
+        worker.stop()
+
+
+def test_port_in_use_exits_1_with_a_clear_message(scripted_worker: WorkerProcess) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.model", "--backend", "synthetic", "--port", str(scripted_worker.port)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "cannot listen on" in done.stderr
+
+
+SAMPLES = [
+    model_pb2.GenerateRequest(),
+    model_pb2.GenerateRequest(prompt="hi", messages=[model_pb2.ChatMessage(role=2, content="x")]),
+    model_pb2.GenerateRequest(
+        prompt="x",
+        model="a b",
+        sampling=model_pb2.SamplingParams(max_tokens=9000, temperature=-1, top_p=0, top_k=5000, stop=[""] * 9, repetition_penalty=3),
+        stream=model_pb2.StreamOptions(max_tokens_per_chunk=300),
+    ),
+    model_pb2.GenerateRequest(messages=[model_pb2.ChatMessage(role=9, content="x" * 70000, name="n" * 65)]),
+    model_pb2.GenerateRequest(prompt="fine", sampling=model_pb2.SamplingParams(temperature=1.0, top_p=1.0, stop=["a"])),
+    model_pb2.CompleteRequest(prompt="é" * 100000),
+    model_pb2.ClassifyRequest(),
+    model_pb2.ClassifyRequest(model="m", texts=["", "x" * 9000]),
+    embedding_pb2.EmbedRequest(texts=["ok"] * 513),
+    embedding_pb2.EmbedRequest(texts=["ok"], model="x/y:z"),
+    embedding_pb2.SimilarityRequest(query="", documents=[], top_k=600),
+    spec_pb2.AgentSpec(),
+    agent_service_pb2.CreateAgentRequest(),
+    jobs_pb2.SubmitJobRequest(),
+]
+
+
+@pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.DESCRIPTOR.name)
+def test_compiled_validation_agrees_with_protovalidate(message) -> None:  # type: ignore[no-untyped-def]
+    mine = sorted((v.field, v.rule_id) for v in ContractValidator().violations(message))
+    theirs = sorted((field_path(v.proto.field), v.proto.rule_id) for v in protovalidate.Validator().collect_violations(message))
+    assert mine == theirs
