@@ -44,6 +44,7 @@ import {
 } from "../../../../gen/ts/agentos/jobs/v1/jobs_pb.js";
 import { EmbeddingService, EmbedRequestSchema, SimilarityRequestSchema, ListEmbeddingModelsRequestSchema } from "../../../../gen/ts/agentos/embedding/v1/embedding_pb.js";
 import { DocumentService, SplitDocumentsRequestSchema } from "../../../../gen/ts/agentos/document/v1/document_pb.js";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Recorder } from "./recorder.js";
 
 type GenerateInit = MessageInitShape<typeof GenerateResponseSchema>;
@@ -93,6 +94,16 @@ export function scriptedContracts(recorder: Recorder, scripts: StreamScripts = {
       complete(req, ctx) {
         recorder.record(CompleteRequestSchema, req, ctx);
         if (req.prompt.startsWith("fail:")) throw new ConnectError(req.prompt.slice(5), Code.FailedPrecondition);
+        if (req.prompt.startsWith("invalid:")) {
+          const err = new ConnectError(req.prompt.slice(8), Code.InvalidArgument, undefined, [
+            { desc: ViolationsSchema, value: { violations: [{ ruleId: "string.max_len", message: "value length must be at most 128 characters" }] } },
+          ]);
+          // A detail whose type the gateway does not know keeps its bytes.
+          err.details.push({ type: "acme.v1.Unknown", value: new Uint8Array([8, 1]) });
+          throw err;
+        }
+        ctx.responseHeader.set("x-served-by", "scripted");
+        ctx.responseTrailer.set("x-tokens", "7");
         const text = `echo: ${req.prompt || req.messages.map((m) => m.content).join(" / ")}`;
         return { text, finishReason: FinishReason.STOP, usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 }, model: req.model || "scripted" };
       },

@@ -21,10 +21,18 @@ export interface HttpRequest {
   body?: string | Buffer;
 }
 
+/** Request options that keep the path exactly as given (a URL string would normalize `..` and `%2e`). */
+function target(baseUrl: string, req: HttpRequest): http.RequestOptions {
+  const u = new URL(baseUrl);
+  const headers = { ...req.headers };
+  if (req.body !== undefined && headers["transfer-encoding"] === undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
+  return { hostname: u.hostname, port: u.port, path: req.path, method: req.method ?? "GET", headers, agent: false };
+}
+
 /** Sends a request and reads the whole response. */
 export function request(baseUrl: string, req: HttpRequest): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const r = http.request(baseUrl + req.path, { method: req.method ?? "GET", headers: req.headers, agent: false }, (res) => {
+    const r = http.request(target(baseUrl, req), (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -71,7 +79,7 @@ export interface OpenStream {
 /** Opens a request and returns once the response headers have arrived. */
 export function openStream(baseUrl: string, req: HttpRequest): Promise<OpenStream> {
   return new Promise((resolve, reject) => {
-    const r = http.request(baseUrl + req.path, { method: req.method ?? "GET", headers: req.headers, agent: false }, (res) => {
+    const r = http.request(target(baseUrl, req), (res) => {
       res.setEncoding("utf8");
       const queue: (string | undefined)[] = [];
       const waiting: ((c: string | undefined) => void)[] = [];
