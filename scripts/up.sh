@@ -73,6 +73,16 @@ for entry in "${started_workers[@]}"; do
   printf '%-10s grpc://127.0.0.1:%s\n' "$name" "$port"
 done
 
+# The web client the gateway serves at / (web/dist): rebuilt only when its sources changed.
+if [ -f web/vite.config.ts ]; then
+  web_inputs=$(find web/index.html web/vite.config.ts web/src gen/ts package-lock.json -type f | LC_ALL=C sort)
+  web_hash=$(cat $web_inputs | sha256sum)
+  if [ ! -f web/dist/index.html ] || [ "$(cat build/stamps/web 2>/dev/null)" != "$web_hash" ]; then
+    node_modules/.bin/vite build --config web/vite.config.ts >"$logs/web-build.log" 2>&1 || fail "the web client did not build" web-build
+    mkdir -p build/stamps && echo "$web_hash" >build/stamps/web
+  fi
+fi
+
 gateway_port="${AGENTOS_GATEWAY_PORT:-8080}"
 if [ -f gateway/src/main.ts ]; then
   start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" \

@@ -15,7 +15,11 @@ export const meshPrompt = "Explain the worker mesh in two sentences.";
 /** A prompt whose answer is long and slow (300 words, 100 ms apart): there to be stopped. */
 export const longPrompt = "Tell me a long story about the ocean.";
 
-const longAnswer = Array.from({ length: 300 }, (_, i) => `wave${i + 1}`).join(" ");
+const storyWords = (
+  "Far out at sea, where the water turns from green to a deep and patient blue, an old lighthouse keeper " +
+  "counted the waves each night and wrote their names in a book that no one else would ever read. "
+).split(" ").filter((w) => w !== "");
+const longAnswer = Array.from({ length: 300 }, (_, i) => storyWords[i % storyWords.length]).join(" ");
 
 /** The model worker's script (the scripted backend's JSON format). */
 export const modelScript = {

@@ -137,7 +137,7 @@ export class ChatView {
         break;
       case "stopped":
         box.classList.add("stopped");
-        box.append(h("footer", { "data-testid": "stopped" }, "Stopped: the call was cancelled and the worker stopped generating."));
+        box.append(h("footer", { "data-testid": "stopped" }, "Stopped: the call was cancelled, which cancels the generation on the worker."));
         this.conversation.pop();
         this.figures.show(outcome.figures, "stopped");
         this.figures.clearWorker();

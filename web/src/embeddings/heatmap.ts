@@ -18,7 +18,7 @@ export function heatColor(value: number): { background: string; text: string } {
 }
 
 /** Shortens a label for a header cell; the full text stays in the title attribute. */
-function shorten(text: string, max = 28): string {
+function shorten(text: string, max = 44): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
