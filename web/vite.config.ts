@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 const webDir = fileURLToPath(new URL(".", import.meta.url));
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Builds the playground into web/dist, which the gateway serves at `/`. Asset URLs are relative, so
@@ -23,6 +24,8 @@ export default defineConfig({
   },
   server: {
     host: "127.0.0.1",
+    // The generated clients live in gen/ts, outside web/.
+    fs: { allow: [repoRoot] },
     proxy: {
       "^/agentos\\.": { target: process.env.AGENTOS_GATEWAY_URL ?? "http://127.0.0.1:8080", changeOrigin: true },
     },
