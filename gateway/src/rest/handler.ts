@@ -198,16 +198,23 @@ async function callStream(
   const writer = new EventStreamWriter(res, framingFor(req.headers.accept), heartbeatMs);
   try {
     const method = call.match.binding.method as HttpBinding["method"] & { methodKind: "server_streaming" };
-    const pending = transport.stream(method, signal, call.timeoutMs, call.headers, once(call.message));
-    // Errors before the upstream answers keep their HTTP status. An upstream that stays silent longer than
-    // a heartbeat gets the 200 sent anyway, so idle streams can carry heartbeats through proxies.
+    // The 200 waits for the first message (or the end of the stream), so an error before it keeps its HTTP
+    // status. An upstream that stays silent longer than a heartbeat gets the 200 sent anyway, so idle
+    // streams can carry heartbeats through proxies; a later error goes into the terminal event.
+    const pending = transport.stream(method, signal, call.timeoutMs, call.headers, once(call.message)).then(async (out) => {
+      const messages = out.message[Symbol.asyncIterator]();
+      return { out, messages, first: await messages.next() };
+    });
     const early = heartbeatMs > 0 ? await raceTimer(pending, heartbeatMs) : await pending;
     const headers: Record<string, string> = {};
-    if (early) metadataToHeaders(early.header, "grpc-metadata-", headers);
+    if (early) metadataToHeaders(early.out.header, "grpc-metadata-", headers);
     writer.start(headers);
-    const stream = early ?? (await pending);
-    for await (const message of stream.message) {
-      if (!(await writer.send(call.encode(message as Message)))) break;
+    const { messages, first } = early ?? (await pending);
+    for (let next = first; !next.done; next = await messages.next()) {
+      if (!(await writer.send(call.encode(next.value as Message)))) {
+        await messages.return?.();
+        break;
+      }
     }
     if (!writer.isClosed) await writer.end();
   } catch (err) {

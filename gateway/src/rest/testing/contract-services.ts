@@ -13,6 +13,7 @@ import {
   ModelKind,
   FinishReason,
   type GenerateRequest,
+  type CompleteRequest,
   GenerateRequestSchema,
   GenerateResponseSchema,
   ListModelsRequestSchema,
@@ -56,6 +57,8 @@ export interface StreamScripts {
   generate?: (req: GenerateRequest, ctx: HandlerContext) => AsyncIterable<GenerateInit>;
   watchJob?: (req: WatchJobRequest, ctx: HandlerContext) => AsyncIterable<WatchInit>;
   runStream?: (req: RunStreamRequest, ctx: HandlerContext) => AsyncIterable<RunStreamInit>;
+  /** Runs before Complete answers (e.g. to hold the call open until it is cancelled). */
+  beforeComplete?: (req: CompleteRequest, ctx: HandlerContext) => Promise<void>;
 }
 
 /** The public services of the contracts. */
@@ -91,8 +94,9 @@ export function scriptedContracts(recorder: Recorder, scripts: StreamScripts = {
         recorder.record(GenerateRequestSchema, req, ctx);
         yield* (scripts.generate ?? echoWords)(req, ctx);
       },
-      complete(req, ctx) {
+      async complete(req, ctx) {
         recorder.record(CompleteRequestSchema, req, ctx);
+        await scripts.beforeComplete?.(req, ctx);
         if (req.prompt.startsWith("fail:")) throw new ConnectError(req.prompt.slice(5), Code.FailedPrecondition);
         if (req.prompt.startsWith("invalid:")) {
           const err = new ConnectError(req.prompt.slice(8), Code.InvalidArgument, undefined, [
