@@ -32,7 +32,7 @@
  *   await build({ config, httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })] });
  */
 import { readFileSync } from "node:fs";
-import type { ServerHttp2Stream, ServerHttp2Session } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream, ServerHttp2Session } from "node:http2";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -88,8 +88,9 @@ export interface BuildOptions {
   processMetrics?: boolean;
 }
 
-function isGrpc(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.startsWith("application/grpc") && !contentType.startsWith("application/grpc-web");
+/** gRPC with the protobuf codec: what workers speak, so it can be relayed without decoding. */
+function isRawGrpc(contentType: string | undefined): boolean {
+  return contentType === "application/grpc" || contentType === "application/grpc+proto";
 }
 
 /** Builds and starts the gateway. */
@@ -153,19 +154,6 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.substring(0, q);
-    const ct = req.headers["content-type"];
-    if (req.httpVersionMajor === 2 && isGrpc(ct) && req.method === "POST") {
-      const stream = (req as { stream?: ServerHttp2Stream }).stream!;
-      const route = routes.get(path);
-      if (route) {
-        proxyRawGrpc(route, stream, req.headers);
-        return;
-      }
-      if (!rpcPaths.has(path)) {
-        rejectRawGrpc(stream, new ConnectError(`${path} is not a method this gateway serves`, Code.Unimplemented));
-        return;
-      }
-    }
     if (rpcPaths.has(path)) {
       adapter(req, res);
       return;
@@ -179,6 +167,22 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
         res.end(`internal error: ${(e as Error).message}\n`);
       } else res.destroy();
     });
+  };
+
+  /** gRPC (protobuf codec) over HTTP/2 to a routed method: the raw relay, no decoding. */
+  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean => {
+    if (headers[":method"] !== "POST" || !isRawGrpc(headers["content-type"])) return false;
+    const path = headers[":path"] ?? "/";
+    const route = routes.get(path);
+    if (route) {
+      proxyRawGrpc(route, stream, headers);
+      return true;
+    }
+    if (!rpcPaths.has(path)) {
+      rejectRawGrpc(stream, new ConnectError(`${path} is not a method this gateway serves`, Code.Unimplemented));
+      return true;
+    }
+    return false;
   };
 
   let tls: { cert: Buffer; key: Buffer } | undefined;
@@ -195,7 +199,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   };
 
   for (const p of pools) p.start();
-  const listener: Listener = await listen({ host: config.host, port: config.port, tls, handler: handle, onSession: keepAliveSessions });
+  const listener: Listener = await listen({ host: config.host, port: config.port, tls, handler: handle, onStream, onSession: keepAliveSessions });
 
   const gateway: Gateway = {
     port: listener.port,

@@ -2,11 +2,12 @@
  * One port for HTTP/1.1 and HTTP/2. Node's servers take one protocol each on cleartext, so a plain TCP
  * server reads the first bytes of every connection: the 24-byte HTTP/2 connection preface
  * ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", prior knowledge / h2c) sends the socket to the HTTP/2 server,
- * anything else to the HTTP/1.1 server. With TLS, ALPN chooses (h2 or http/1.1) in one secure server.
+ * anything else to the HTTP/1.1 server. With TLS, ALPN chooses (h2 or http/1.1) the same way.
  */
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -28,6 +29,8 @@ export interface ListenOptions {
   handler: Handler;
   /** HTTP/2 session settings towards clients. */
   http2Settings?: http2.Settings;
+  /** Offered each HTTP/2 stream first; returns true when it took the stream. */
+  onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
   /** Called with each new HTTP/2 session (keep-alive pings). */
   onSession?: (session: http2.ServerHttp2Session) => void;
 }
@@ -40,17 +43,36 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     settings: { maxConcurrentStreams: 1000, initialWindowSize: 1 << 20, ...opts.http2Settings },
     maxSessionMemory: 64,
   };
+  // HTTP/2 streams: offered to onStream first (the raw gRPC relay works on the stream itself), then
+  // wrapped in Node's compatibility request/response for everything else. Only streams that need them
+  // pay for those objects.
+  const h2 = http2.createServer(h2opts);
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    if (opts.onStream?.(stream, headers)) return;
+    const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
+    const res = new http2.Http2ServerResponse(stream);
+    opts.handler(req, res);
+  });
+  const h1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, opts.handler as http.RequestListener);
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    opts.onSession?.(session);
+  });
+  const dispatch = (socket: net.Socket, isH2: boolean) => {
+    if (isH2) h2.emit("connection", socket);
+    else {
+      h1.emit("connection", socket);
+      socket.resume();
+    }
+  };
   let outer: net.Server;
-  let h1: http.Server | undefined;
-  let h2: http2.Http2Server | http2.Http2SecureServer;
   if (opts.tls) {
-    h2 = http2.createSecureServer({ ...h2opts, cert: opts.tls.cert, key: opts.tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] }, opts.handler);
-    outer = h2 as unknown as net.Server;
+    // TLS: ALPN picks the protocol.
+    outer = tls.createServer({ cert: opts.tls.cert, key: opts.tls.key, ALPNProtocols: ["h2", "http/1.1"] }, (socket) => {
+      dispatch(socket, socket.alpnProtocol === "h2");
+    });
   } else {
-    h2 = http2.createServer(h2opts, opts.handler);
-    h1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, opts.handler as http.RequestListener);
-    const h1s = h1;
-    const h2s = h2;
     outer = net.createServer({ noDelay: true }, (socket) => {
       let buffered = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {
@@ -61,8 +83,8 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
         socket.removeListener("data", onData);
         socket.pause();
         socket.unshift(buffered);
-        (isH2 ? h2s : h1s).emit("connection", socket);
-        socket.resume();
+        // The HTTP/2 server reads the buffered bytes itself; resuming here would emit them to no one.
+        dispatch(socket, isH2);
       };
       socket.on("data", onData);
       socket.on("error", () => socket.destroy());
@@ -71,11 +93,6 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   outer.on("connection", (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
-  });
-  h2.on("session", (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-    opts.onSession?.(session);
   });
   await new Promise<void>((resolve, reject) => {
     outer.once("error", reject);
@@ -98,11 +115,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
           resolve();
         });
         for (const session of sessions) session.close();
-        h1?.closeIdleConnections();
-        if (h1) {
-          // Connections finish their current request, then close.
-          for (const s of sockets) if (!sessions.size) s.setTimeout(graceMs, () => s.destroy());
-        }
+        h1.closeIdleConnections();
       });
     },
   };

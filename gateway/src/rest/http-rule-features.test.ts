@@ -4,34 +4,12 @@
  * service received and the exact HTTP response.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createRouterTransport, type HandlerContext } from "@connectrpc/connect";
-import type { Message } from "@bufbuild/protobuf";
+import { createRouterTransport } from "@connectrpc/connect";
 import { LibraryService, libraryRegistry } from "./testing/library-descriptor.js";
+import { library } from "./testing/library-service.js";
 import { Recorder } from "./testing/recorder.js";
 import { startRest, type Started } from "./testing/servers.js";
 import { openStream, postJson, request } from "./testing/http-client.js";
-
-type Fields = Record<string, unknown>;
-
-function library(recorder: Recorder) {
-  const rec = (req: Message, ctx: HandlerContext) => recorder.record(ctx.method.input, req, ctx);
-  return {
-    getBook: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), { name: req["name"], title: `Title of ${String(req["name"])}` }),
-    getFile: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), { path: req["path"], content: new TextEncoder().encode(String(req["path"])) }),
-    updateBook: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), req["book"]),
-    getShelfTheme: (req: Fields & Message, ctx: HandlerContext) =>
-      (rec(req, ctx), { name: req["shelfId"], theme: req["shelfId"] === "blank" ? "" : `theme of ${String(req["shelfId"])}` }),
-    getBookTags: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), { tags: req["bookId"] === "untagged" ? [] : ["a", "b"] }),
-    setRating: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), { name: req["bookId"], rating: req["rating"] }),
-    searchBooks: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), { books: [{ name: "b1" }], total: 1 }),
-    deleteBook: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), {}),
-    purge: (req: Fields & Message, ctx: HandlerContext) => (rec(req, ctx), {}),
-    async *streamTitles(req: Fields & Message, ctx: HandlerContext) {
-      rec(req, ctx);
-      for (let i = 1; i <= Number(req["limit"]); i++) yield { name: `b${i}`, title: `title ${i}` };
-    },
-  };
-}
 
 const recorder = new Recorder();
 let rest: Started;
