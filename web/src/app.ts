@@ -52,6 +52,10 @@ export function mountApp(root: HTMLElement, config: PageConfig, storage?: Storag
     ["chat", chat.element],
     ["embeddings", embeddings.element],
   ]);
+  for (const [tab, panel] of panels) {
+    panel.id = `panel-${tab}`;
+    panel.setAttribute("role", "tabpanel");
+  }
   const show = (id: TabId) => {
     for (const [tab, button] of tabButtons) button.setAttribute("aria-selected", String(tab === id));
     for (const [tab, panel] of panels) panel.hidden = tab !== id;
@@ -60,7 +64,7 @@ export function mountApp(root: HTMLElement, config: PageConfig, storage?: Storag
   for (const tab of tabs) {
     const button = h(
       "button",
-      { type: "button", role: "tab", "data-testid": `tab-${tab.id}` },
+      { type: "button", role: "tab", "aria-controls": `panel-${tab.id}`, "data-testid": `tab-${tab.id}` },
       tab.label,
       h("small", {}, tab.rpc),
     );

@@ -94,7 +94,7 @@ export class StatusView {
     retry.addEventListener("click", () => void this.check());
     replace(
       this.banner,
-      ...failures.map(([service, error]) => errorView(error, `${this.checks[service].label} is down`)),
+      h("div", { class: "banner-errors" }, ...failures.map(([service, error]) => errorView(error, `${this.checks[service].label} is down`))),
       retry,
     );
     this.banner.hidden = false;
