@@ -266,6 +266,11 @@ function queryParameters(b: HttpBinding, schemas: SchemaBuilder): JsonSchema[] {
       if (!isTextual(type)) continue;
       const schema = schemas.fieldSchema(field);
       const param: JsonSchema = { name, in: "query", schema: stripDescription(schema), ...pick(schema, "description") };
+      if (field.oneof) {
+        const members = field.oneof.fields.map((f) => [...prefix, f].map((x) => x.jsonName).join(".")).join(", ");
+        const note = `One of \`${field.oneof.name}\`: set at most one of ${members}.`;
+        param["description"] = param["description"] ? `${String(param["description"])} ${note}` : note;
+      }
       if (field.fieldKind === "list") Object.assign(param, { style: "form", explode: true });
       if (field.fieldKind === "map") Object.assign(param, { style: "deepObject", explode: true });
       out.push(param);

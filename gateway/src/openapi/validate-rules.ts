@@ -3,8 +3,14 @@
  * and the workers enforce (`maxLength`, `pattern`, `maximum`, `minItems`, ...). Only rules that JSON Schema
  * expresses exactly are carried over; byte-length limits and CEL expressions stay in the `.proto` comments.
  */
-import { getOption, hasOption, type DescField } from "@bufbuild/protobuf";
-import { field as fieldRules, type FieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { getOption, hasOption, isFieldSet, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import {
+  field as fieldRules,
+  MapRulesSchema,
+  RepeatedRulesSchema,
+  StringRulesSchema,
+  type FieldRules,
+} from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 
 /** A JSON Schema object. */
 export type JsonSchema = Record<string, unknown>;
@@ -14,16 +20,26 @@ export function rulesOf(field: DescField): FieldRules | undefined {
   return hasOption(field, fieldRules) ? getOption(field, fieldRules) : undefined;
 }
 
+/** The value of an optional rule field, or undefined when the rule does not set it. */
+function opt<T>(schema: DescMessage, rules: Message, name: string): T | undefined {
+  const field = schema.fields.find((f) => f.localName === name);
+  return field && isFieldSet(rules, field) ? ((rules as unknown as Record<string, T>)[name] as T) : undefined;
+}
+
 /** Keywords for one value of the field (an element of a list, a value of a map, or the field itself). */
 export function valueKeywords(rules: FieldRules["type"]): JsonSchema {
   const out: JsonSchema = {};
   switch (rules.case) {
     case "string": {
       const r = rules.value;
-      if (r.minLen !== undefined) out["minLength"] = Number(r.minLen);
-      if (r.maxLen !== undefined) out["maxLength"] = Number(r.maxLen);
-      if (r.len !== undefined) out["minLength"] = out["maxLength"] = Number(r.len);
-      if (r.pattern !== undefined) out["pattern"] = r.pattern;
+      const minLen = opt<bigint>(StringRulesSchema, r, "minLen");
+      const maxLen = opt<bigint>(StringRulesSchema, r, "maxLen");
+      const len = opt<bigint>(StringRulesSchema, r, "len");
+      const pattern = opt<string>(StringRulesSchema, r, "pattern");
+      if (minLen !== undefined) out["minLength"] = Number(minLen);
+      if (maxLen !== undefined) out["maxLength"] = Number(maxLen);
+      if (len !== undefined) out["minLength"] = out["maxLength"] = Number(len);
+      if (pattern !== undefined) out["pattern"] = pattern;
       if (r.in.length > 0) out["enum"] = [...r.in];
       if (r.wellKnown.case === "email" && r.wellKnown.value) out["format"] = "email";
       if (r.wellKnown.case === "uuid" && r.wellKnown.value) out["format"] = "uuid";
@@ -55,8 +71,10 @@ export function listKeywords(rules: FieldRules | undefined): { list: JsonSchema;
   if (rules?.type.case !== "repeated") return { list: {}, items: {} };
   const r = rules.type.value;
   const list: JsonSchema = {};
-  if (r.minItems !== undefined) list["minItems"] = Number(r.minItems);
-  if (r.maxItems !== undefined) list["maxItems"] = Number(r.maxItems);
+  const minItems = opt<bigint>(RepeatedRulesSchema, r, "minItems");
+  const maxItems = opt<bigint>(RepeatedRulesSchema, r, "maxItems");
+  if (minItems !== undefined) list["minItems"] = Number(minItems);
+  if (maxItems !== undefined) list["maxItems"] = Number(maxItems);
   if (r.unique) list["uniqueItems"] = true;
   return { list, items: r.items ? valueKeywords(r.items.type) : {} };
 }
@@ -66,8 +84,10 @@ export function mapKeywords(rules: FieldRules | undefined): { map: JsonSchema; v
   if (rules?.type.case !== "map") return { map: {}, values: {} };
   const r = rules.type.value;
   const map: JsonSchema = {};
-  if (r.minPairs !== undefined) map["minProperties"] = Number(r.minPairs);
-  if (r.maxPairs !== undefined) map["maxProperties"] = Number(r.maxPairs);
+  const minPairs = opt<bigint>(MapRulesSchema, r, "minPairs");
+  const maxPairs = opt<bigint>(MapRulesSchema, r, "maxPairs");
+  if (minPairs !== undefined) map["minProperties"] = Number(minPairs);
+  if (maxPairs !== undefined) map["maxProperties"] = Number(maxPairs);
   if (r.keys?.type.case === "string") {
     const k = valueKeywords(r.keys.type);
     if (Object.keys(k).length > 0) map["propertyNames"] = k;
