@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config/config.js";
+import { createRestHandler } from "./rest/index.js";
 import { build } from "./server.js";
 
 const DEFAULT_CONFIG = resolve(fileURLToPath(import.meta.url), "../../config/local.yaml");
@@ -38,7 +39,12 @@ async function main(): Promise<number> {
   if (values.host !== undefined) config.host = values.host;
   const graceMs = Number(values["grace-ms"]);
 
-  const gateway = await build({ config, processMetrics: true });
+  const gateway = await build({
+    config,
+    processMetrics: true,
+    // REST/JSON for curl (google.api.http routes, SSE/NDJSON streams) and /openapi.json.
+    httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })],
+  });
   const scheme = config.tls ? "https" : "http";
   console.log(`gateway listening on ${scheme}://${config.host}:${gateway.port} (config ${file})`);
   for (const p of gateway.pools) console.log(`  ${p.service} -> ${p.cfg.addresses.join(", ")}`);
