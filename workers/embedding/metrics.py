@@ -7,5 +7,7 @@ from workers.runtime.metrics import Counter, Histogram
 TEXTS_EMBEDDED = Counter("agentos_embedding_texts", "Texts embedded")
 TOKENS_READ = Counter("agentos_embedding_tokens", "Word pieces read by the model")
 BATCH_SIZE = Histogram(
-    "agentos_embedding_batch_texts", "Texts per model run (requests merged)", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+    "agentos_embedding_batch_texts",
+    "Texts per model run (requests merged)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
 )

@@ -56,7 +56,9 @@ def _gelu(x: NDArray[np.float32]) -> NDArray[np.float32]:
     return y
 
 
-def _layer_norm(x: NDArray[np.float32], gain: NDArray[np.float32], bias: NDArray[np.float32]) -> NDArray[np.float32]:
+def _layer_norm(
+    x: NDArray[np.float32], gain: NDArray[np.float32], bias: NDArray[np.float32]
+) -> NDArray[np.float32]:
     mean = x.mean(-1, keepdims=True)
     centered = x - mean
     var = np.square(centered).mean(-1, keepdims=True)
@@ -132,7 +134,10 @@ class MiniLM:
                     bqkv=f32(np.concatenate(bias, 0)),
                     wo=f32(w[f"{p}attention.output.dense.weight"].T),
                     bo=f32(w[f"{p}attention.output.dense.bias"]),
-                    ln1=(f32(w[f"{p}attention.output.LayerNorm.weight"]), f32(w[f"{p}attention.output.LayerNorm.bias"])),
+                    ln1=(
+                        f32(w[f"{p}attention.output.LayerNorm.weight"]),
+                        f32(w[f"{p}attention.output.LayerNorm.bias"]),
+                    ),
                     wi=f32(w[f"{p}intermediate.dense.weight"].T),
                     bi=f32(w[f"{p}intermediate.dense.bias"]),
                     wo2=f32(w[f"{p}output.dense.weight"].T),
@@ -189,7 +194,9 @@ class MiniLM:
         while start < len(order):
             longest = lengths[order[start]]
             end = start + 1
-            while end < len(order) and (end - start + 1) * max(longest, lengths[order[end]]) <= max_batch_tokens:
+            while (
+                end < len(order) and (end - start + 1) * max(longest, lengths[order[end]]) <= max_batch_tokens
+            ):
                 longest = max(longest, lengths[order[end]])
                 end += 1
             batch = order[start:end]

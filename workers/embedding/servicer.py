@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import numpy as np
-
 from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
+
 from workers.embedding.batcher import Batcher
 from workers.embedding.minilm import MODEL_ID
 from workers.runtime.errors import NotFound
@@ -20,10 +20,14 @@ class EmbeddingServicer(embedding_pb2_grpc.EmbeddingServiceServicer):
 
     def _model(self, name: str) -> str:
         if name and name != self.model_id:
-            raise NotFound(f"embedding model {name!r} is not served by this worker; available: {self.model_id}")
+            raise NotFound(
+                f"embedding model {name!r} is not served by this worker; available: {self.model_id}"
+            )
         return self.model_id
 
-    async def Embed(self, request: embedding_pb2.EmbedRequest, context: grpc.aio.ServicerContext) -> embedding_pb2.EmbedResponse:
+    async def Embed(
+        self, request: embedding_pb2.EmbedRequest, context: grpc.aio.ServicerContext
+    ) -> embedding_pb2.EmbedResponse:
         model = self._model(request.model)
         result = await self.batcher.embed(list(request.texts), normalize=not request.skip_normalize)
         return embedding_pb2.EmbedResponse(
@@ -55,6 +59,9 @@ class EmbeddingServicer(embedding_pb2_grpc.EmbeddingServiceServicer):
     ) -> embedding_pb2.ListEmbeddingModelsResponse:
         model = self.batcher.model
         info = embedding_pb2.EmbeddingModelInfo(
-            id=self.model_id, dimensions=model.dimensions, max_sequence_length=model.max_seq_length, ready=True
+            id=self.model_id,
+            dimensions=model.dimensions,
+            max_sequence_length=model.max_seq_length,
+            ready=True,
         )
         return embedding_pb2.ListEmbeddingModelsResponse(models=[info])

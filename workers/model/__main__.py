@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from agentos.model.v1 import model_pb2, model_pb2_grpc
+
 from workers.model.admission import Admission
 from workers.model.backends import Backend
 from workers.model.config import parse_config
@@ -31,7 +32,9 @@ def build_backend(config) -> Backend:  # type: ignore[no-untyped-def]
     if config.backend == "openai":
         from workers.model.backends.openai import OpenAIBackend
 
-        return OpenAIBackend(config.openai_base_url, config.openai_api_key, config.openai_model, config.openai_timeout)
+        return OpenAIBackend(
+            config.openai_base_url, config.openai_api_key, config.openai_model, config.openai_timeout
+        )
     if config.backend == "scripted":
         from workers.model.backends.scripted import ScriptedBackend
 
@@ -46,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = build_backend(config)
     admission = Admission(config.max_concurrency, config.max_queue, on_admission_change)
     servicer = ModelServicer(ModelEngine(backend, admission))
-    registration = Registration(SERVICE, lambda server: model_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server))
+    registration = Registration(
+        SERVICE, lambda server: model_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)
+    )
     return run(lambda: serve(config, [registration], load=backend.load, close=backend.close), config)
 
 

@@ -18,7 +18,9 @@ from workers.runtime.errors import Overloaded
 class Admission:
     """Slots and a FIFO queue; ``on_change(active, queued)`` is called whenever either changes."""
 
-    def __init__(self, slots: int, max_queue: int, on_change: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self, slots: int, max_queue: int, on_change: Callable[[int, int], None] | None = None
+    ) -> None:
         if slots < 1:
             raise ValueError("slots must be >= 1")
         self.slots = slots

@@ -10,9 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf.duration_pb2 import Duration
-
 from agentos.model.v1 import model_pb2
+from google.protobuf.duration_pb2 import Duration
 
 DEFAULT_MAX_TOKENS = 256
 

@@ -40,7 +40,9 @@ class ModelEngine:
             return ids[0]
         if name in ids:
             return name
-        raise NotFound(f"model {name!r} is not served by this worker; available: {', '.join(ids)} (see ListModels)")
+        raise NotFound(
+            f"model {name!r} is not served by this worker; available: {', '.join(ids)} (see ListModels)"
+        )
 
     async def generate(self, request: GenerationRequest, emit: Emit, deadline: float | None = None) -> Chunk:
         """Streams ``request`` through ``emit`` and returns the final chunk (finish reason, usage, timing).
@@ -76,8 +78,8 @@ class ModelEngine:
         stream = self.backend.generate(request, outcome)
         try:
             async for batch in stream:
-                if not batch:
-                    continue
+                if not batch or count >= max_tokens:
+                    continue  # past max_tokens (a backend that overran it): drop, let it finish and report usage
                 if count + len(batch) > max_tokens:
                     batch = batch[: max_tokens - count]
                 last = time.perf_counter()
@@ -102,7 +104,6 @@ class ModelEngine:
                     break
                 if count >= max_tokens:
                     finish = FinishReason.LENGTH
-                    break
             tail = "" if finish is FinishReason.STOP_SEQUENCE else matcher.flush()
             if finish is None:
                 finish = outcome.finish_reason

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-
 from agentos.model.v1 import model_pb2, model_pb2_grpc
+
 from workers.model.domain import Chunk, GenerationRequest
 from workers.model.engine import ModelEngine
 from workers.runtime.errors import NotFound
@@ -44,7 +44,9 @@ class ModelServicer(model_pb2_grpc.ModelServiceServicer):
         async def emit(chunk: Chunk) -> None:
             await context.write(chunk.to_pb())
 
-        final = await self.engine.generate(GenerationRequest.from_pb(request, _script(context)), emit, _deadline(context))
+        final = await self.engine.generate(
+            GenerationRequest.from_pb(request, _script(context)), emit, _deadline(context)
+        )
         await context.write(final.to_pb())
 
     async def Complete(
@@ -55,7 +57,9 @@ class ModelServicer(model_pb2_grpc.ModelServiceServicer):
         async def collect(chunk: Chunk) -> None:
             parts.append(chunk.text)
 
-        final = await self.engine.generate(GenerationRequest.from_pb(request, _script(context)), collect, _deadline(context))
+        final = await self.engine.generate(
+            GenerationRequest.from_pb(request, _script(context)), collect, _deadline(context)
+        )
         parts.append(final.text)
         return model_pb2.CompleteResponse(
             text="".join(parts),

@@ -42,10 +42,18 @@ class WorkerArgumentParser:
         )
         self._env_errors: list[str] = []
         runtime = self._parser.add_argument_group("server")
-        self.add("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)", group=runtime)
-        self.add("--port", type=int, default=default_port, help="gRPC port; 0 picks a free one", group=runtime)
         self.add(
-            "--metrics-port", type=int, default=0, help="Prometheus /metrics HTTP port; 0 = off", group=runtime
+            "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)", group=runtime
+        )
+        self.add(
+            "--port", type=int, default=default_port, help="gRPC port; 0 picks a free one", group=runtime
+        )
+        self.add(
+            "--metrics-port",
+            type=int,
+            default=0,
+            help="Prometheus /metrics HTTP port; 0 = off",
+            group=runtime,
         )
         self.add(
             "--grace-period",

@@ -51,7 +51,7 @@ class ErrorInterceptor(WrappingInterceptor):
             metadata = ((STATUS_DETAILS_KEY, details),) if details else ()
             log.info("%s -> %s: %s", method, err.code.name, err.message)
             await context.abort(err.code, err.message, trailing_metadata=metadata)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"{method}: the call's deadline passed")
         except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):
             raise
@@ -62,4 +62,4 @@ class ErrorInterceptor(WrappingInterceptor):
             )
 
 
-__all__ = ["ErrorInterceptor", "STATUS_DETAILS_KEY", "code_pb2"]
+__all__ = ["STATUS_DETAILS_KEY", "ErrorInterceptor", "code_pb2"]

@@ -20,7 +20,6 @@ Around = Callable[[Callable[[], Awaitable[Any]], Any, grpc.aio.ServicerContext, 
 
 def _wrap(behavior: Behavior, around: Around, method: str) -> Behavior:
     if inspect.isasyncgenfunction(behavior):
-
         # A coroutine writing with context.write is simpler and cheaper than re-yielding: use that.
         async def coro(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async def drain() -> None:

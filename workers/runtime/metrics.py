@@ -13,17 +13,38 @@ from typing import Any
 
 os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
 
-import prometheus_client  # noqa: E402
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram  # noqa: E402
+import prometheus_client
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
 log = logging.getLogger("workers.metrics")
 
 # Durations from 0.5 ms (a unary call on loopback) to 5 minutes (a long generation).
-DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+DURATION_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    300,
+)
 
 RPCS = Counter("agentos_worker_rpcs", "gRPC calls finished, by method and status code", ["method", "code"])
 RPC_DURATION = Histogram(
-    "agentos_worker_rpc_duration_seconds", "Duration of gRPC calls, by method", ["method"], buckets=DURATION_BUCKETS
+    "agentos_worker_rpc_duration_seconds",
+    "Duration of gRPC calls, by method",
+    ["method"],
+    buckets=DURATION_BUCKETS,
 )
 RPCS_IN_FLIGHT = Gauge("agentos_worker_rpcs_in_flight", "gRPC calls being served, by method", ["method"])
 WORKER_INFO = Gauge("agentos_worker_info", "Which worker this process is (value 1)", ["worker", "version"])
@@ -53,4 +74,14 @@ class MetricsServer:
             self._server = None
 
 
-__all__ = ["REGISTRY", "RPCS", "RPC_DURATION", "RPCS_IN_FLIGHT", "WORKER_INFO", "MetricsServer", "Counter", "Gauge", "Histogram"]
+__all__ = [
+    "REGISTRY",
+    "RPCS",
+    "RPCS_IN_FLIGHT",
+    "RPC_DURATION",
+    "WORKER_INFO",
+    "Counter",
+    "Gauge",
+    "Histogram",
+    "MetricsServer",
+]

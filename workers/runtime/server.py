@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,6 @@ def server_options(config: Any) -> list[tuple[str, Any]]:
     ]
 
 
-
-
 class WorkerServer:
     """A gRPC server for a set of services with health, reflection, metrics and a graceful drain."""
 
@@ -82,7 +80,9 @@ class WorkerServer:
             service.add(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [s.name for s in self.services]
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        reflection.enable_server_reflection(
+            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
         address = f"{self.config.host}:{self.config.port}"
         try:
             self.port = self.server.add_insecure_port(address)
@@ -104,7 +104,12 @@ class WorkerServer:
 
     def _on_signal(self, sig: int) -> None:
         self._signals += 1
-        log.info("received %s (%d): %s", signal.Signals(sig).name, self._signals, "draining" if self._signals == 1 else "stopping now")
+        log.info(
+            "received %s (%d): %s",
+            signal.Signals(sig).name,
+            self._signals,
+            "draining" if self._signals == 1 else "stopping now",
+        )
         self._stopping.set()
         if self._signals > 1:
             asyncio.get_running_loop().create_task(self.server.stop(0))
@@ -159,7 +164,7 @@ async def serve(
     log.info("stopped")
 
 
-def run(main: Callable[[], Awaitable[None]], config: Any) -> int:
+def run(main: Callable[[], Coroutine[Any, Any, None]], config: Any) -> int:
     """Runs ``main`` on the configured event loop; returns the process exit status."""
     configure_logging(config.log_level)
     if config.event_loop == "uvloop":
@@ -172,7 +177,9 @@ def run(main: Callable[[], Awaitable[None]], config: Any) -> int:
     return _run_with(main, asyncio.new_event_loop)
 
 
-def _run_with(main: Callable[[], Awaitable[None]], factory: Callable[[], asyncio.AbstractEventLoop]) -> int:
+def _run_with(
+    main: Callable[[], Coroutine[Any, Any, None]], factory: Callable[[], asyncio.AbstractEventLoop]
+) -> int:
     with asyncio.Runner(loop_factory=factory) as runner:
         try:
             runner.run(main())

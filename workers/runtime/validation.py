@@ -35,93 +35,132 @@ class Unsupported(Exception):
     """A rule this module does not compile: the message type falls back to protovalidate."""
 
 
+def _is_nan(value: float) -> bool:
+    return value != value  # noqa: PLR0124 - NaN is the only value unequal to itself
+
+
 def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _string_checks(rules: Any) -> list[Callable[[str], tuple[str, str] | None]]:
-    checks: list[Callable[[str], tuple[str, str] | None]] = []
+Problem = tuple[str, str] | None
+ValueCheck = Callable[[Any], Problem]
+
+
+def _rule(test: Callable[[Any, Any], bool], bound: Any, rule_id: str, message: str) -> ValueCheck:
+    """A check of one value against ``bound``: None when ``test(value, bound)`` holds."""
+
+    def check(value: Any) -> Problem:
+        return None if test(value, bound) else (rule_id, message)
+
+    return check
+
+
+def _fits_bytes(s: str, n: int) -> bool:
+    return len(s) * 4 <= n or (len(s) <= n and len(s.encode()) <= n)
+
+
+def _string_checks(rules: Any) -> list[ValueCheck]:
+    checks: list[ValueCheck] = []
     for fd, value in rules.ListFields():
         name = fd.name
         if name == "min_len":
-            n = value
-            checks.append(lambda s, n=n: None if len(s) >= n else ("string.min_len", f"must be at least {n} characters"))
-        elif name == "max_len":
-            n = value
-            checks.append(lambda s, n=n: None if len(s) <= n else ("string.max_len", f"must be at most {n} characters"))
-        elif name == "max_bytes":
-            n = value
-
-            def max_bytes(s: str, n: int = n) -> tuple[str, str] | None:
-                if len(s) * 4 <= n or (len(s) <= n and len(s.encode()) <= n):
-                    return None
-                return ("string.max_bytes", f"must be at most {n} bytes")
-
-            checks.append(max_bytes)
-        elif name == "min_bytes":
-            n = value
             checks.append(
-                lambda s, n=n: None if len(s.encode()) >= n else ("string.min_bytes", f"must be at least {n} bytes")
+                _rule(
+                    lambda s, n: len(s) >= n, value, "string.min_len", f"must be at least {value} characters"
+                )
+            )
+        elif name == "max_len":
+            checks.append(
+                _rule(
+                    lambda s, n: len(s) <= n, value, "string.max_len", f"must be at most {value} characters"
+                )
+            )
+        elif name == "max_bytes":
+            checks.append(_rule(_fits_bytes, value, "string.max_bytes", f"must be at most {value} bytes"))
+        elif name == "min_bytes":
+            checks.append(
+                _rule(
+                    lambda s, n: len(s.encode()) >= n,
+                    value,
+                    "string.min_bytes",
+                    f"must be at least {value} bytes",
+                )
             )
         elif name == "pattern":
-            pattern = re.compile(value)
-            text = value
             checks.append(
-                lambda s, p=pattern, t=text: None
-                if p.search(s)
-                else ("string.pattern", f'does not match regex pattern "{t}"')
+                _rule(
+                    lambda s, p: p.search(s) is not None,
+                    re.compile(value),
+                    "string.pattern",
+                    f'does not match regex pattern "{value}"',
+                )
             )
         else:
             raise Unsupported(f"string.{name}")
     return checks
 
 
-def _number_checks(kind: str, rules: Any) -> list[Callable[[Any], tuple[str, str] | None]]:
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda v, b: v > b and not _is_nan(v),
+    "gte": lambda v, b: v >= b and not _is_nan(v),
+    "lt": lambda v, b: v < b and not _is_nan(v),
+    "lte": lambda v, b: v <= b and not _is_nan(v),
+}
+_WORDS = {
+    "gt": "greater than",
+    "gte": "greater than or equal to",
+    "lt": "less than",
+    "lte": "less than or equal to",
+}
+
+
+def _number_checks(kind: str, rules: Any) -> list[ValueCheck]:
     bounds = {fd.name: value for fd, value in rules.ListFields()}
-    unknown = set(bounds) - {"gt", "gte", "lt", "lte"}
+    unknown = set(bounds) - set(_OPS)
     if unknown:
-        raise Unsupported(f"{kind}.{sorted(unknown)[0]}")
-    low = ("gt", bounds["gt"]) if "gt" in bounds else ("gte", bounds["gte"]) if "gte" in bounds else None
-    high = ("lt", bounds["lt"]) if "lt" in bounds else ("lte", bounds["lte"]) if "lte" in bounds else None
-    words = {"gt": "greater than", "gte": "greater than or equal to", "lt": "less than", "lte": "less than or equal to"}
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "gt": lambda v, b: v > b,
-        "gte": lambda v, b: v >= b,
-        "lt": lambda v, b: v < b,
-        "lte": lambda v, b: v <= b,
-    }
+        raise Unsupported(f"{kind}.{min(unknown)}")
+    low = next(((k, bounds[k]) for k in ("gt", "gte") if k in bounds), None)
+    high = next(((k, bounds[k]) for k in ("lt", "lte") if k in bounds), None)
     if low and high:
-        rule_id = f"{kind}.{low[0]}_{high[0]}"
-        message = f"must be {words[low[0]]} {_fmt(low[1])} and {words[high[0]]} {_fmt(high[1])}"
-        lo_op, hi_op = ops[low[0]], ops[high[0]]
-        lo, hi = low[1], high[1]
-        return [lambda v: None if lo_op(v, lo) and hi_op(v, hi) and v == v else (rule_id, message)]
+        lo_op, hi_op = _OPS[low[0]], _OPS[high[0]]
+        message = f"must be {_WORDS[low[0]]} {_fmt(low[1])} and {_WORDS[high[0]]} {_fmt(high[1])}"
+        return [
+            _rule(
+                lambda v, b: lo_op(v, b[0]) and hi_op(v, b[1]),
+                (low[1], high[1]),
+                f"{kind}.{low[0]}_{high[0]}",
+                message,
+            )
+        ]
     bound = low or high
     if bound is None:
         return []
-    rule_id, message = f"{kind}.{bound[0]}", f"must be {words[bound[0]]} {_fmt(bound[1])}"
-    op, b = ops[bound[0]], bound[1]
-    return [lambda v: None if op(v, b) and v == v else (rule_id, message)]
+    return [
+        _rule(_OPS[bound[0]], bound[1], f"{kind}.{bound[0]}", f"must be {_WORDS[bound[0]]} {_fmt(bound[1])}")
+    ]
 
 
-def _enum_checks(rules: Any, enum: EnumDescriptor) -> list[Callable[[int], tuple[str, str] | None]]:
-    checks: list[Callable[[int], tuple[str, str] | None]] = []
+def _enum_checks(rules: Any, enum: EnumDescriptor) -> list[ValueCheck]:
+    checks: list[ValueCheck] = []
     for fd, value in rules.ListFields():
-        if fd.name == "defined_only" and value:
-            defined = frozenset(enum.values_by_number)
-            checks.append(
-                lambda v, d=defined: None if v in d else ("enum.defined_only", "value must be one of the defined enum values")
-            )
+        listed = "[" + ", ".join(str(x) for x in value) + "]" if fd.name in ("in", "not_in") else ""
+        if fd.name == "defined_only":
+            if value:
+                message = "value must be one of the defined enum values"
+                checks.append(
+                    _rule(lambda v, d: v in d, frozenset(enum.values_by_number), "enum.defined_only", message)
+                )
         elif fd.name == "not_in":
-            banned = frozenset(value)
-            text = "[" + ", ".join(str(x) for x in value) + "]"
-            checks.append(lambda v, b=banned, t=text: None if v not in b else ("enum.not_in", f"must not be in list {t}"))
+            checks.append(
+                _rule(
+                    lambda v, b: v not in b, frozenset(value), "enum.not_in", f"must not be in list {listed}"
+                )
+            )
         elif fd.name == "in":
-            allowed = frozenset(value)
-            text = "[" + ", ".join(str(x) for x in value) + "]"
-            checks.append(lambda v, a=allowed, t=text: None if v in a else ("enum.in", f"must be in list {t}"))
-        elif fd.name == "defined_only":
-            continue
+            checks.append(
+                _rule(lambda v, a: v in a, frozenset(value), "enum.in", f"must be in list {listed}")
+            )
         else:
             raise Unsupported(f"enum.{fd.name}")
     return checks
@@ -143,7 +182,7 @@ _NUMERIC = {
 }
 
 
-def _scalar_checks(rules: Any, field: FieldDescriptor) -> list[Callable[[Any], tuple[str, str] | None]]:
+def _scalar_checks(rules: Any, field: FieldDescriptor) -> list[ValueCheck]:
     """Checks for one value of ``field`` from its FieldRules (the ``type`` oneof only)."""
     kind = rules.WhichOneof("type")
     if kind is None:
@@ -159,13 +198,13 @@ def _scalar_checks(rules: Any, field: FieldDescriptor) -> list[Callable[[Any], t
         bounds = {fd.name: value for fd, value in sub.ListFields()}
         if set(bounds) - {"max_len", "min_len"}:
             raise Unsupported("bytes")
-        checks: list[Callable[[Any], tuple[str, str] | None]] = []
+        checks: list[ValueCheck] = []
         if "max_len" in bounds:
             n = bounds["max_len"]
-            checks.append(lambda b, n=n: None if len(b) <= n else ("bytes.max_len", f"must be at most {n} bytes"))
+            checks.append(_rule(lambda b, m: len(b) <= m, n, "bytes.max_len", f"must be at most {n} bytes"))
         if "min_len" in bounds:
             n = bounds["min_len"]
-            checks.append(lambda b, n=n: None if len(b) >= n else ("bytes.min_len", f"must be at least {n} bytes"))
+            checks.append(_rule(lambda b, m: len(b) >= m, n, "bytes.min_len", f"must be at least {n} bytes"))
         return checks
     raise Unsupported(kind)
 
@@ -189,12 +228,7 @@ class _MessagePlan:
         for oneof in descriptor.oneofs:
             oopts = oneof.GetOptions()
             if oopts.HasExtension(validate_pb2.oneof) and oopts.Extensions[validate_pb2.oneof].required:
-                name = oneof.name
-                self.checks.append(
-                    lambda m, path, out, n=name: None
-                    if m.WhichOneof(n)
-                    else out.append(FieldViolation(_join(path, n), "exactly one field is required in oneof", "required"))
-                )
+                self.checks.append(_oneof_required(oneof.name))
         for field in descriptor.fields:
             self.checks.extend(self._field_checks(compiler, field))
 
@@ -227,28 +261,32 @@ class _MessagePlan:
             if value_field.type == FieldDescriptor.TYPE_MESSAGE:
                 sub = compiler.plan(value_field.message_type)
                 if sub.checks:
-                    checks.append(
-                        lambda m, path, out, n=name, s=sub: [s.run(v, f"{_join(path, n)}[{k!r}]", out) for k, v in getattr(m, n).items()]
-                        and None
-                    )
+                    checks.append(_map_values(name, sub))
             return checks
         if repeated:
-            item_checks: list[Callable[[Any], tuple[str, str] | None]] = []
+            item_checks: list[ValueCheck] = []
             if rules is not None and rules.WhichOneof("type") == "repeated":
                 rep = rules.repeated
                 for fd, value in rep.ListFields():
                     if fd.name == "min_items":
-                        n = value
+                        message = f"must contain at least {value} item(s)"
                         checks.append(
-                            _count_check(name, lambda c, n=n: c >= n, "repeated.min_items", f"must contain at least {n} item(s)")
+                            _count_check(
+                                name, _rule(lambda c, n: c >= n, value, "repeated.min_items", message)
+                            )
                         )
                     elif fd.name == "max_items":
-                        n = value
+                        message = f"must contain no more than {value} item(s)"
                         checks.append(
-                            _count_check(name, lambda c, n=n: c <= n, "repeated.max_items", f"must contain no more than {n} item(s)")
+                            _count_check(
+                                name, _rule(lambda c, n: c <= n, value, "repeated.max_items", message)
+                            )
                         )
                     elif fd.name == "items":
-                        if value.ListFields() and any(f.name not in ("string", "bytes", "enum", *_NUMERIC) for f, _ in value.ListFields()):
+                        if value.ListFields() and any(
+                            f.name not in ("string", "bytes", "enum", *_NUMERIC)
+                            for f, _ in value.ListFields()
+                        ):
                             raise Unsupported("repeated.items")
                         item_checks = _scalar_checks(value, field)
                     else:
@@ -260,27 +298,17 @@ class _MessagePlan:
             if is_message:
                 sub = compiler.plan(field.message_type)
                 if sub.checks:
-                    checks.append(
-                        lambda m, path, out, n=name, s=sub: [s.run(v, f"{_join(path, n)}[{i}]", out) for i, v in enumerate(getattr(m, n))]
-                        and None
-                    )
+                    checks.append(_repeated_messages(name, sub))
             return checks
         has_presence = field.has_presence
         if rules is not None and rules.required:
-            rule_id = "required"
-            checks.append(
-                lambda m, path, out, n=name, hp=has_presence: None
-                if (m.HasField(n) if hp else bool(getattr(m, n)))
-                else out.append(FieldViolation(_join(path, n), "value is required", rule_id))
-            )
+            checks.append(_required(name, has_presence))
         if is_message:
             if rules is not None and rules.WhichOneof("type") is not None:
                 raise Unsupported("rules on a message field")
             sub = compiler.plan(field.message_type)
             if sub.checks:
-                checks.append(
-                    lambda m, path, out, n=name, s=sub: s.run(getattr(m, n), _join(path, n), out) if m.HasField(n) else None
-                )
+                checks.append(_nested(name, sub))
             return checks
         if rules is not None:
             value_checks = _scalar_checks(rules, field)
@@ -297,15 +325,59 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _count_check(name: str, ok: Callable[[int], bool], rule_id: str, message: str) -> Check:
+def _count_check(name: str, count_check: ValueCheck) -> Check:
     def check(m: Any, path: str, out: list[FieldViolation]) -> None:
-        if not ok(len(getattr(m, name))):
-            out.append(FieldViolation(_join(path, name), message, rule_id))
+        problem = count_check(len(getattr(m, name)))
+        if problem is not None:
+            out.append(FieldViolation(_join(path, name), problem[1], problem[0]))
 
     return check
 
 
-def _items_check(name: str, item_checks: list[Callable[[Any], tuple[str, str] | None]]) -> Check:
+def _oneof_required(name: str) -> Check:
+    def check(m: Any, path: str, out: list[FieldViolation]) -> None:
+        if not m.WhichOneof(name):
+            out.append(
+                FieldViolation(_join(path, name), "exactly one field is required in oneof", "required")
+            )
+
+    return check
+
+
+def _required(name: str, has_presence: bool) -> Check:
+    def check(m: Any, path: str, out: list[FieldViolation]) -> None:
+        present = m.HasField(name) if has_presence else bool(getattr(m, name))
+        if not present:
+            out.append(FieldViolation(_join(path, name), "value is required", "required"))
+
+    return check
+
+
+def _nested(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
+    def check(m: Any, path: str, out: list[FieldViolation]) -> None:
+        if m.HasField(name):
+            plan.run(getattr(m, name), _join(path, name), out)
+
+    return check
+
+
+def _repeated_messages(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
+    def check(m: Any, path: str, out: list[FieldViolation]) -> None:
+        for i, item in enumerate(getattr(m, name)):
+            plan.run(item, f"{_join(path, name)}[{i}]", out)
+
+    return check
+
+
+def _map_values(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
+    def check(m: Any, path: str, out: list[FieldViolation]) -> None:
+        for key, item in getattr(m, name).items():
+            plan.run(item, f"{_join(path, name)}[{key!r}]", out)
+
+    return check
+
+
+def _items_check(name: str, item_checks: list[ValueCheck]) -> Check:
     def check(m: Any, path: str, out: list[FieldViolation]) -> None:
         for i, value in enumerate(getattr(m, name)):
             for item_check in item_checks:
@@ -316,7 +388,7 @@ def _items_check(name: str, item_checks: list[Callable[[Any], tuple[str, str] | 
     return check
 
 
-def _value_check(name: str, value_checks: list[Callable[[Any], tuple[str, str] | None]], has_presence: bool) -> Check:
+def _value_check(name: str, value_checks: list[ValueCheck], has_presence: bool) -> Check:
     def check(m: Any, path: str, out: list[FieldViolation]) -> None:
         if has_presence and not m.HasField(name):
             return

@@ -33,7 +33,11 @@ def script_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         json.dumps(
             {
                 "responses": [
-                    {"match": "capital of France", "tokens": ["The", " capital", " is", " Paris", "."], "prompt_tokens": 9},
+                    {
+                        "match": "capital of France",
+                        "tokens": ["The", " capital", " is", " Paris", "."],
+                        "prompt_tokens": 9,
+                    },
                     {"text": "Scripted answer number one.", "finish_reason": "stop"},
                 ]
             }
@@ -54,7 +58,8 @@ def scripted_worker(script_file: Path) -> Iterator[WorkerProcess]:
 def small_worker(script_file: Path) -> Iterator[WorkerProcess]:
     """A scripted model worker with one slot and one queue place (for the overload tests)."""
     worker = WorkerProcess(
-        "model", ["--backend", "scripted", "--script", str(script_file), "--max-concurrency", "1", "--max-queue", "1"]
+        "model",
+        ["--backend", "scripted", "--script", str(script_file), "--max-concurrency", "1", "--max-queue", "1"],
     )
     yield worker
     worker.stop()

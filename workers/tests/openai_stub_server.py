@@ -29,7 +29,9 @@ def build(api_key: str) -> FastAPI:
 
     def check(authorization: str | None) -> JSONResponse | None:
         if authorization != f"Bearer {api_key}":
-            return JSONResponse({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}, 401)
+            return JSONResponse(
+                {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}, 401
+            )
         return None
 
     def reply_words(text: str, max_tokens: int) -> tuple[list[str], str]:
@@ -38,7 +40,9 @@ def build(api_key: str) -> FastAPI:
             return words[:max_tokens], "length"
         return words, "stop"
 
-    async def events(words: list[str], finish: str, prompt_tokens: int, chat: bool, delay: float) -> AsyncIterator[str]:
+    async def events(
+        words: list[str], finish: str, prompt_tokens: int, chat: bool, delay: float
+    ) -> AsyncIterator[str]:
         base = {"id": "cmpl-stub", "created": int(time.time()), "model": MODEL}
         for word in words:
             if delay:
@@ -52,7 +56,11 @@ def build(api_key: str) -> FastAPI:
         last: dict[str, Any] = {"index": 0, "finish_reason": finish}
         last["delta" if chat else "text"] = {} if chat else ""
         yield f"data: {json.dumps({**base, 'choices': [last]})}\n\n"
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words), "total_tokens": prompt_tokens + len(words)}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(words),
+            "total_tokens": prompt_tokens + len(words),
+        }
         yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
 
@@ -63,7 +71,9 @@ def build(api_key: str) -> FastAPI:
         body = await request.json()
         app.state.requests.append(body)
         if body.get("model") != MODEL:
-            return JSONResponse({"error": {"message": f"The model `{body.get('model')}` does not exist"}}, 404)
+            return JSONResponse(
+                {"error": {"message": f"The model `{body.get('model')}` does not exist"}}, 404
+            )
         text = body["messages"][-1]["content"] if chat else body["prompt"]
         if text == "please fail":
             return JSONResponse({"error": {"message": "the stub server failed on purpose"}}, 503)
@@ -71,10 +81,21 @@ def build(api_key: str) -> FastAPI:
         prompt_tokens = len(text.split())
         delay = 0.05 if text.startswith("slowly") else 0.0
         if body.get("stream"):
-            return StreamingResponse(events(words, finish, prompt_tokens, chat, delay), media_type="text/event-stream")
+            return StreamingResponse(
+                events(words, finish, prompt_tokens, chat, delay), media_type="text/event-stream"
+            )
         content = "".join(words)
-        choice = {"index": 0, "finish_reason": finish, **({"message": {"role": "assistant", "content": content}} if chat else {"text": content})}
-        return {"id": "cmpl-stub", "model": MODEL, "choices": [choice], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words)}}
+        choice = {
+            "index": 0,
+            "finish_reason": finish,
+            **({"message": {"role": "assistant", "content": content}} if chat else {"text": content}),
+        }
+        return {
+            "id": "cmpl-stub",
+            "model": MODEL,
+            "choices": [choice],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words)},
+        }
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request, authorization: str | None = Header(default=None)) -> Any:

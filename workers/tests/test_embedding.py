@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
-
 from agentos.embedding.v1 import embedding_pb2 as pb
 from agentos.embedding.v1 import embedding_pb2_grpc
 from conftest import WorkerProcess
@@ -32,15 +31,20 @@ def test_paraphrase_scores_higher_than_unrelated(embedding_worker: WorkerProcess
     reply = stub(embedding_worker).Similarity(
         pb.SimilarityRequest(
             query="How do I reset my password?",
-            documents=["The weather in Paris is sunny today.", "I forgot my password, how can I change it?", "Bananas are yellow."],
+            documents=[
+                "The weather in Paris is sunny today.",
+                "I forgot my password, how can I change it?",
+                "Bananas are yellow.",
+            ],
         ),
         timeout=60,
     )
-    assert [r.index for r in reply.results][0] == 1
+    assert reply.results[0].index == 1
     scores = {r.index: r.score for r in reply.results}
     assert scores[1] > 0.6 and scores[1] > scores[0] + 0.3 and scores[1] > scores[2] + 0.3
     top = stub(embedding_worker).Similarity(
-        pb.SimilarityRequest(query="a cat", documents=["a kitten", "a tax form", "a dog"], top_k=1), timeout=60
+        pb.SimilarityRequest(query="a cat", documents=["a kitten", "a tax form", "a dog"], top_k=1),
+        timeout=60,
     )
     assert [r.index for r in top.results] == [0]
 
@@ -52,16 +56,23 @@ def test_long_text_is_truncated_and_flagged(embedding_worker: WorkerProcess) -> 
 
 
 def test_skip_normalize_returns_raw_mean_pooled_vectors(embedding_worker: WorkerProcess) -> None:
-    raw = stub(embedding_worker).Embed(pb.EmbedRequest(texts=["hello world"], skip_normalize=True), timeout=60)
+    raw = stub(embedding_worker).Embed(
+        pb.EmbedRequest(texts=["hello world"], skip_normalize=True), timeout=60
+    )
     norm = math.sqrt(sum(v * v for v in raw.embeddings[0].values))
     assert abs(norm - 1.0) > 0.01
 
 
 def test_concurrent_requests_get_their_own_vectors(embedding_worker: WorkerProcess) -> None:
     texts = [f"sentence number {i} about topic {i % 7}" for i in range(40)]
-    alone = {t: list(stub(embedding_worker).Embed(pb.EmbedRequest(texts=[t]), timeout=60).embeddings[0].values) for t in texts[:5]}
+    alone = {
+        t: list(stub(embedding_worker).Embed(pb.EmbedRequest(texts=[t]), timeout=60).embeddings[0].values)
+        for t in texts[:5]
+    }
     with ThreadPoolExecutor(8) as pool:
-        replies = list(pool.map(lambda t: stub(embedding_worker).Embed(pb.EmbedRequest(texts=[t]), timeout=60), texts))
+        replies = list(
+            pool.map(lambda t: stub(embedding_worker).Embed(pb.EmbedRequest(texts=[t]), timeout=60), texts)
+        )
     for text, reply in zip(texts[:5], replies[:5], strict=True):
         assert max(abs(a - b) for a, b in zip(alone[text], reply.embeddings[0].values, strict=True)) < 1e-5
 
@@ -70,14 +81,24 @@ def test_concurrent_requests_get_their_own_vectors(embedding_worker: WorkerProce
     ("request_", "code", "words"),
     [
         (pb.EmbedRequest(), grpc.StatusCode.INVALID_ARGUMENT, "texts: must contain at least 1 item"),
-        (pb.EmbedRequest(texts=["ok", ""]), grpc.StatusCode.INVALID_ARGUMENT, "texts[1]: must be at least 1 characters"),
-        (pb.EmbedRequest(texts=["x" * 40000]), grpc.StatusCode.INVALID_ARGUMENT, "texts[0]: must be at most 32768 bytes"),
+        (
+            pb.EmbedRequest(texts=["ok", ""]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "texts[1]: must be at least 1 characters",
+        ),
+        (
+            pb.EmbedRequest(texts=["x" * 40000]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "texts[0]: must be at most 32768 bytes",
+        ),
         (pb.EmbedRequest(texts=["ok"] * 513), grpc.StatusCode.INVALID_ARGUMENT, "no more than 512"),
         (pb.EmbedRequest(texts=["ok"], model="bert-large"), grpc.StatusCode.NOT_FOUND, "'bert-large'"),
     ],
     ids=["no-texts", "empty-text", "oversized-text", "too-many-texts", "unknown-model"],
 )
-def test_bad_requests_get_precise_codes(embedding_worker: WorkerProcess, request_: pb.EmbedRequest, code: grpc.StatusCode, words: str) -> None:
+def test_bad_requests_get_precise_codes(
+    embedding_worker: WorkerProcess, request_: pb.EmbedRequest, code: grpc.StatusCode, words: str
+) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub(embedding_worker).Embed(request_, timeout=60)
     assert err.value.code() == code
@@ -87,6 +108,8 @@ def test_bad_requests_get_precise_codes(embedding_worker: WorkerProcess, request
 
 def test_list_models_and_health(embedding_worker: WorkerProcess) -> None:
     listed = stub(embedding_worker).ListEmbeddingModels(pb.ListEmbeddingModelsRequest(), timeout=30)
-    assert [(m.id, m.dimensions, m.max_sequence_length, m.ready) for m in listed.models] == [("all-MiniLM-L6-v2", 384, 256, True)]
+    assert [(m.id, m.dimensions, m.max_sequence_length, m.ready) for m in listed.models] == [
+        ("all-MiniLM-L6-v2", 384, 256, True)
+    ]
     assert embedding_worker.health("agentos.embedding.v1.EmbeddingService") == 1
     assert embedding_worker.metrics()["agentos_embedding_texts_total"] > 0

@@ -8,10 +8,9 @@ import time
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
-
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import WorkerProcess, wait_until
+from google.rpc import error_details_pb2, status_pb2
 
 
 def stub(worker: WorkerProcess) -> model_pb2_grpc.ModelServiceStub:
@@ -56,7 +55,11 @@ def test_cancel_stops_generation_within_a_few_tokens(scripted_worker: WorkerProc
 def test_deadline_ends_a_long_generation_with_deadline_exceeded(scripted_worker: WorkerProcess) -> None:
     before = outcome(scripted_worker, "deadline_exceeded")
     with pytest.raises(grpc.RpcError) as err:
-        list(stub(scripted_worker).Generate(model_pb2.GenerateRequest(prompt="x"), metadata=slow(), timeout=0.5))
+        list(
+            stub(scripted_worker).Generate(
+                model_pb2.GenerateRequest(prompt="x"), metadata=slow(), timeout=0.5
+            )
+        )
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     wait_until(lambda: outcome(scripted_worker, "deadline_exceeded") == before + 1)
     assert scripted_worker.metrics()["agentos_model_active_generations"] == 0
@@ -103,7 +106,11 @@ def test_cancelled_waiter_leaves_the_queue(small_worker: WorkerProcess) -> None:
             "sampling.temperature",
             "less than or equal to 2",
         ),
-        (model_pb2.CompleteRequest(messages=[model_pb2.ChatMessage(content="hi")]), "messages[0].role", "not be in list"),
+        (
+            model_pb2.CompleteRequest(messages=[model_pb2.ChatMessage(content="hi")]),
+            "messages[0].role",
+            "not be in list",
+        ),
         (model_pb2.CompleteRequest(prompt="x", model="has spaces"), "model", "regex"),
     ],
     ids=["empty", "oversized-prompt", "bad-temperature", "missing-role", "bad-model-name"],
@@ -133,7 +140,12 @@ def test_message_larger_than_the_limit_is_resource_exhausted(scripted_worker: Wo
 
 
 def test_health_stays_responsive_during_generations(scripted_worker: WorkerProcess) -> None:
-    calls = [stub(scripted_worker).Generate(model_pb2.GenerateRequest(prompt="x"), metadata=slow(50, 20), timeout=60) for _ in range(4)]
+    calls = [
+        stub(scripted_worker).Generate(
+            model_pb2.GenerateRequest(prompt="x"), metadata=slow(50, 20), timeout=60
+        )
+        for _ in range(4)
+    ]
     threads = [threading.Thread(target=lambda c=c: list(c)) for c in calls]
     for t in threads:
         t.start()

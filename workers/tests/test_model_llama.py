@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import grpc
 import pytest
-
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import WorkerProcess, wait_until
 
@@ -17,7 +16,11 @@ def test_streams_a_non_empty_answer_from_the_bundled_model(llama_worker: WorkerP
     responses = list(
         stub(llama_worker).Generate(
             model_pb2.GenerateRequest(
-                messages=[model_pb2.ChatMessage(role=model_pb2.CHAT_ROLE_USER, content="What is the capital of France?")],
+                messages=[
+                    model_pb2.ChatMessage(
+                        role=model_pb2.CHAT_ROLE_USER, content="What is the capital of France?"
+                    )
+                ],
                 sampling=model_pb2.SamplingParams(max_tokens=24, temperature=0),
                 stream=model_pb2.StreamOptions(include_tokens=True),
             ),
@@ -47,7 +50,8 @@ def test_same_seed_same_answer_and_stop_sequences(llama_worker: WorkerProcess) -
     assert first.text == again.text and first.text
     stopped = stub(llama_worker).Complete(
         model_pb2.CompleteRequest(
-            prompt="1, 2, 3, 4, 5,", sampling=model_pb2.SamplingParams(max_tokens=24, temperature=0, stop=["8"])
+            prompt="1, 2, 3, 4, 5,",
+            sampling=model_pb2.SamplingParams(max_tokens=24, temperature=0, stop=["8"]),
         ),
         timeout=120,
     )
@@ -58,9 +62,14 @@ def test_same_seed_same_answer_and_stop_sequences(llama_worker: WorkerProcess) -
 
 def test_cancel_stops_llama_and_frees_the_slot(llama_worker: WorkerProcess) -> None:
     metrics = llama_worker.metrics()
-    before, cancelled = metrics["agentos_model_tokens_generated_total"], metrics['agentos_model_generations_total{outcome="cancelled"}']
+    before, cancelled = (
+        metrics["agentos_model_tokens_generated_total"],
+        metrics['agentos_model_generations_total{outcome="cancelled"}'],
+    )
     call = stub(llama_worker).Generate(
-        model_pb2.GenerateRequest(prompt="Once upon a time", sampling=model_pb2.SamplingParams(max_tokens=400)),
+        model_pb2.GenerateRequest(
+            prompt="Once upon a time", sampling=model_pb2.SamplingParams(max_tokens=400)
+        ),
         timeout=120,
     )
     received = 0
@@ -69,11 +78,17 @@ def test_cancel_stops_llama_and_frees_the_slot(llama_worker: WorkerProcess) -> N
         if received >= 3:
             call.cancel()
             break
-    wait_until(lambda: llama_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}'] == cancelled + 1, 60)
+    wait_until(
+        lambda: (
+            llama_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}'] == cancelled + 1
+        ),
+        60,
+    )
     produced = llama_worker.metrics()["agentos_model_tokens_generated_total"] - before
     assert produced < 40, f"{produced} tokens produced after cancelling at {received}"
     reply = stub(llama_worker).Complete(
-        model_pb2.CompleteRequest(prompt="Hello", sampling=model_pb2.SamplingParams(max_tokens=4)), timeout=120
+        model_pb2.CompleteRequest(prompt="Hello", sampling=model_pb2.SamplingParams(max_tokens=4)),
+        timeout=120,
     )
     assert reply.usage.completion_tokens >= 1
 
@@ -81,7 +96,8 @@ def test_cancel_stops_llama_and_frees_the_slot(llama_worker: WorkerProcess) -> N
 def test_prompt_longer_than_the_context_is_invalid_argument(llama_worker: WorkerProcess) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub(llama_worker).Complete(
-            model_pb2.CompleteRequest(prompt="word " * 3000, sampling=model_pb2.SamplingParams(max_tokens=4)), timeout=120
+            model_pb2.CompleteRequest(prompt="word " * 3000, sampling=model_pb2.SamplingParams(max_tokens=4)),
+            timeout=120,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "too long" in err.value.details() and "2048" in err.value.details()

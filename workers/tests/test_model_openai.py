@@ -11,7 +11,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import ROOT, WorkerProcess, free_port, wait_until
 
@@ -21,7 +20,9 @@ KEY = "sk-test-123"
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("openai_stub_server.py")), str(port), KEY], cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("openai_stub_server.py")), str(port), KEY], cwd=ROOT
+    )
 
     def up() -> bool:
         try:
@@ -41,7 +42,8 @@ def upstream() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def openai_worker(upstream: str) -> Iterator[WorkerProcess]:
     worker = WorkerProcess(
-        "model", ["--backend", "openai", "--openai-base-url", upstream, "--openai-model", "stub-gpt"],
+        "model",
+        ["--backend", "openai", "--openai-base-url", upstream, "--openai-model", "stub-gpt"],
         env={"AGENTOS_MODEL_OPENAI_API_KEY": KEY},
     )
     yield worker
@@ -76,13 +78,21 @@ def test_streams_chat_tokens_from_the_upstream(openai_worker: WorkerProcess, ups
     assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (3, 5)
     assert last.model == "stub-gpt"
     sent = last_request(upstream)
-    assert sent["stream"] is True and sent["max_tokens"] == 20 and sent["temperature"] == 0.5 and sent["seed"] == 3
+    assert (
+        sent["stream"] is True
+        and sent["max_tokens"] == 20
+        and sent["temperature"] == 0.5
+        and sent["seed"] == 3
+    )
     assert [m["role"] for m in sent["messages"]] == ["system", "user"]
 
 
 def test_raw_prompt_uses_completions_and_reports_length(openai_worker: WorkerProcess, upstream: str) -> None:
     reply = stub(openai_worker).Complete(
-        model_pb2.CompleteRequest(prompt="one two three four", sampling=model_pb2.SamplingParams(max_tokens=3)), timeout=60
+        model_pb2.CompleteRequest(
+            prompt="one two three four", sampling=model_pb2.SamplingParams(max_tokens=3)
+        ),
+        timeout=60,
     )
     assert reply.text == "You said: one"
     assert reply.finish_reason == model_pb2.FINISH_REASON_LENGTH
@@ -99,16 +109,35 @@ def test_upstream_failure_is_unavailable_with_its_message(openai_worker: WorkerP
 def test_cancel_closes_the_upstream_stream(openai_worker: WorkerProcess) -> None:
     before = openai_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}']
     call = stub(openai_worker).Generate(
-        model_pb2.GenerateRequest(prompt="slowly " + "word " * 100, sampling=model_pb2.SamplingParams(max_tokens=100)),
+        model_pb2.GenerateRequest(
+            prompt="slowly " + "word " * 100, sampling=model_pb2.SamplingParams(max_tokens=100)
+        ),
         timeout=60,
     )
     next(iter(call))
     call.cancel()
-    wait_until(lambda: openai_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}'] == before + 1)
-    assert stub(openai_worker).Complete(model_pb2.CompleteRequest(prompt="hi"), timeout=60).text == "You said: hi"
+    wait_until(
+        lambda: openai_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}'] == before + 1
+    )
+    assert (
+        stub(openai_worker).Complete(model_pb2.CompleteRequest(prompt="hi"), timeout=60).text
+        == "You said: hi"
+    )
 
 
 def test_wrong_api_key_fails_at_startup(upstream: str) -> None:
     with pytest.raises(RuntimeError) as err:
-        WorkerProcess("model", ["--backend", "openai", "--openai-base-url", upstream, "--openai-model", "stub-gpt", "--openai-api-key", "wrong"])
+        WorkerProcess(
+            "model",
+            [
+                "--backend",
+                "openai",
+                "--openai-base-url",
+                upstream,
+                "--openai-model",
+                "stub-gpt",
+                "--openai-api-key",
+                "wrong",
+            ],
+        )
     assert "401" in str(err.value) and "Incorrect API key" in str(err.value)

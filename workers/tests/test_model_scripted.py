@@ -6,7 +6,6 @@ import json
 
 import grpc
 import pytest
-
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import WorkerProcess
 
@@ -77,7 +76,10 @@ def test_stop_sequence_ends_the_stream_without_the_stop_text(scripted_worker: Wo
 def test_scripted_error_ends_the_stream_with_its_code(scripted_worker: WorkerProcess) -> None:
     call = stub(scripted_worker).Generate(
         model_pb2.GenerateRequest(prompt="x"),
-        metadata=script(tokens=["a", "b", "c"], error={"code": "UNAVAILABLE", "message": "upstream down", "after_tokens": 2}),
+        metadata=script(
+            tokens=["a", "b", "c"],
+            error={"code": "UNAVAILABLE", "message": "upstream down", "after_tokens": 2},
+        ),
         timeout=30,
     )
     got = []
@@ -110,7 +112,9 @@ def test_list_models_and_unknown_model(scripted_worker: WorkerProcess) -> None:
 
 def test_classify_without_a_trained_classifier_is_not_found(scripted_worker: WorkerProcess) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        stub(scripted_worker).Classify(model_pb2.ClassifyRequest(model="sentiment", texts=["great"]), timeout=30)
+        stub(scripted_worker).Classify(
+            model_pb2.ClassifyRequest(model="sentiment", texts=["great"]), timeout=30
+        )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert "'sentiment'" in err.value.details() and "fine-tuning" in err.value.details()
 
@@ -120,7 +124,8 @@ def test_tokens_are_coalesced_when_produced_faster_than_sent() -> None:
     try:
         responses = list(
             stub(worker).Generate(
-                model_pb2.GenerateRequest(prompt="x", sampling=model_pb2.SamplingParams(max_tokens=2000)), timeout=60
+                model_pb2.GenerateRequest(prompt="x", sampling=model_pb2.SamplingParams(max_tokens=2000)),
+                timeout=60,
             )
         )
         assert sum(r.token_count for r in responses) == 2000

@@ -11,13 +11,13 @@ import threading
 import grpc
 import protovalidate
 import pytest
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from agentos.agent.v1 import agent_service_pb2, spec_pb2
 from agentos.embedding.v1 import embedding_pb2
 from agentos.jobs.v1 import jobs_pb2
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import ROOT, WorkerProcess, wait_until
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
 from workers.runtime.validation import ContractValidator, field_path
 
 
@@ -94,31 +94,56 @@ def _quietly(stream):  # type: ignore[no-untyped-def]
 
 def test_reflection_lists_the_services(scripted_worker: WorkerProcess) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(scripted_worker.channel)
-    replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=30)
+    replies = stub.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=30
+    )
     names = {s.name for reply in replies for s in reply.list_services_response.service}
     assert {"agentos.model.v1.ModelService", "grpc.health.v1.Health"} <= names
 
 
 def test_flags_override_environment_and_bad_values_exit_2() -> None:
     run = [sys.executable, "-m", "workers.model", "--help"]
-    shown = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, env={"AGENTOS_MODEL_MAX_QUEUE": "7", "PATH": ""}, timeout=60)
+    shown = subprocess.run(
+        run,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"AGENTOS_MODEL_MAX_QUEUE": "7", "PATH": ""},
+        timeout=60,
+    )
     assert shown.returncode == 0 and "default 7" in shown.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "workers.model", "--backend", "nope"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "workers.model", "--backend", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     env_bad = subprocess.run(
-        [sys.executable, "-m", "workers.model"], cwd=ROOT, capture_output=True, text=True, env={"AGENTOS_PORT": "abc"}, timeout=60
+        [sys.executable, "-m", "workers.model"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"AGENTOS_PORT": "abc"},
+        timeout=60,
     )
     assert env_bad.returncode == 2 and "AGENTOS_PORT" in env_bad.stderr
 
 
 def test_flag_wins_over_environment(script_file) -> None:  # type: ignore[no-untyped-def]
     worker = WorkerProcess(
-        "model", ["--backend", "scripted", "--script", str(script_file)], env={"AGENTOS_MODEL_BACKEND": "synthetic"}
+        "model",
+        ["--backend", "scripted", "--script", str(script_file)],
+        env={"AGENTOS_MODEL_BACKEND": "synthetic"},
     )
     try:
-        listed = model_pb2_grpc.ModelServiceStub(worker.channel).ListModels(model_pb2.ListModelsRequest(), timeout=30)
+        listed = model_pb2_grpc.ModelServiceStub(worker.channel).ListModels(
+            model_pb2.ListModelsRequest(), timeout=30
+        )
         assert listed.default_model == "scripted"
     finally:
         worker.stop()
@@ -126,8 +151,20 @@ def test_flag_wins_over_environment(script_file) -> None:  # type: ignore[no-unt
 
 def test_port_in_use_exits_1_with_a_clear_message(scripted_worker: WorkerProcess) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "workers.model", "--backend", "synthetic", "--port", str(scripted_worker.port)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "workers.model",
+            "--backend",
+            "synthetic",
+            "--port",
+            str(scripted_worker.port),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 1
     assert "cannot listen on" in done.stderr
@@ -139,11 +176,15 @@ SAMPLES = [
     model_pb2.GenerateRequest(
         prompt="x",
         model="a b",
-        sampling=model_pb2.SamplingParams(max_tokens=9000, temperature=-1, top_p=0, top_k=5000, stop=[""] * 9, repetition_penalty=3),
+        sampling=model_pb2.SamplingParams(
+            max_tokens=9000, temperature=-1, top_p=0, top_k=5000, stop=[""] * 9, repetition_penalty=3
+        ),
         stream=model_pb2.StreamOptions(max_tokens_per_chunk=300),
     ),
     model_pb2.GenerateRequest(messages=[model_pb2.ChatMessage(role=9, content="x" * 70000, name="n" * 65)]),
-    model_pb2.GenerateRequest(prompt="fine", sampling=model_pb2.SamplingParams(temperature=1.0, top_p=1.0, stop=["a"])),
+    model_pb2.GenerateRequest(
+        prompt="fine", sampling=model_pb2.SamplingParams(temperature=1.0, top_p=1.0, stop=["a"])
+    ),
     model_pb2.CompleteRequest(prompt="é" * 100000),
     model_pb2.ClassifyRequest(),
     model_pb2.ClassifyRequest(model="m", texts=["", "x" * 9000]),
@@ -159,5 +200,8 @@ SAMPLES = [
 @pytest.mark.parametrize("message", SAMPLES, ids=lambda m: m.DESCRIPTOR.name)
 def test_compiled_validation_agrees_with_protovalidate(message) -> None:  # type: ignore[no-untyped-def]
     mine = sorted((v.field, v.rule_id) for v in ContractValidator().violations(message))
-    theirs = sorted((field_path(v.proto.field), v.proto.rule_id) for v in protovalidate.Validator().collect_violations(message))
+    theirs = sorted(
+        (field_path(v.proto.field), v.proto.rule_id)
+        for v in protovalidate.Validator().collect_violations(message)
+    )
     assert mine == theirs

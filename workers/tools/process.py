@@ -34,6 +34,11 @@ class WorkerProcess:
     Raises RuntimeError (with the log) when the worker exits or does not serve within ``timeout``.
     """
 
+    channel: grpc.Channel
+    start_seconds: float
+    port: int
+    address: str
+
     def __init__(
         self,
         name: str,

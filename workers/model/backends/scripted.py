@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,11 @@ from workers.runtime.errors import FailedPrecondition, InvalidInput, StartupErro
 
 MODEL_ID = "scripted"
 _WORD = re.compile(r"\s*\S+|\s+")
-_FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "stop_sequence": FinishReason.STOP_SEQUENCE}
+_FINISH = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "stop_sequence": FinishReason.STOP_SEQUENCE,
+}
 
 
 class ScriptError(ValueError):
@@ -55,7 +59,15 @@ class ScriptedResponse:
     def parse(cls, data: Any) -> ScriptedResponse:
         if not isinstance(data, dict):
             raise ScriptError(f"a response must be a JSON object, got {type(data).__name__}")
-        unknown = set(data) - {"tokens", "text", "finish_reason", "token_delay_ms", "prompt_tokens", "error", "match"}
+        unknown = set(data) - {
+            "tokens",
+            "text",
+            "finish_reason",
+            "token_delay_ms",
+            "prompt_tokens",
+            "error",
+            "match",
+        }
         if unknown:
             raise ScriptError(f"unknown field(s) {sorted(unknown)}")
         if "tokens" in data:
@@ -143,7 +155,7 @@ class ScriptedBackend(Backend):
         async for _ in self._replay(ScriptedResponse.parse({"tokens": ["ok"]}), 1, Outcome(), ""):
             pass
 
-    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
         text = request.text()
         if request.script is not None:
             try:
@@ -164,8 +176,10 @@ class ScriptedBackend(Backend):
 
     async def _replay(
         self, response: ScriptedResponse, max_tokens: int, outcome: Outcome, text: str
-    ) -> AsyncIterator[list[Token]]:
-        outcome.prompt_tokens = response.prompt_tokens if response.prompt_tokens is not None else len(text.split())
+    ) -> AsyncGenerator[list[Token], None]:
+        outcome.prompt_tokens = (
+            response.prompt_tokens if response.prompt_tokens is not None else len(text.split())
+        )
         outcome.finish_reason = response.finish_reason
         for i, piece in enumerate(response.tokens):
             if response.error is not None and i == response.error_after:

@@ -7,7 +7,7 @@ the stream is read. When the reader falls behind the schedule, the tokens that a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from workers.model.backends import Backend, Outcome
 from workers.model.domain import FinishReason, GenerationRequest, ModelDescriptor, Token
@@ -38,10 +38,10 @@ class SyntheticBackend(Backend):
         async for _ in self._emit(2, Outcome(), ""):
             pass
 
-    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncIterator[list[Token]]:
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
         return self._emit(request.sampling.max_tokens, outcome, request.text())
 
-    async def _emit(self, count: int, outcome: Outcome, text: str) -> AsyncIterator[list[Token]]:
+    async def _emit(self, count: int, outcome: Outcome, text: str) -> AsyncGenerator[list[Token], None]:
         outcome.prompt_tokens = len(text.split())
         outcome.finish_reason = FinishReason.LENGTH
         n = len(WORDS)
