@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 from workers.runtime.errors import InvalidInput, WorkerError
 from workers.runtime.handlers import WrappingInterceptor
@@ -61,5 +61,3 @@ class ErrorInterceptor(WrappingInterceptor):
                 grpc.StatusCode.INTERNAL, f"{method} failed unexpectedly: {type(err).__name__}: {err}"
             )
 
-
-__all__ = ["STATUS_DETAILS_KEY", "ErrorInterceptor", "code_pb2"]
