@@ -1,0 +1,82 @@
+/**
+ * The benchmark's quick mode, run by `make test`: it starts both stacks (and the gateway-alone set-up)
+ * for real, drives every workload briefly through every variant, and asserts only that each one
+ * answered correctly — never a speed (the machine is shared; speeds are for `make bench`).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Measurement } from "./src/measurement.js";
+import type { Check } from "./src/verify.js";
+import { ROOT } from "./src/tools/paths.js";
+import { VARIANTS } from "./src/variants.js";
+
+interface Results {
+  checks: Check[];
+  measurements: Measurement[];
+  wire: { workload: string; variant: string; calls: number }[];
+}
+
+describe("make bench-quick", () => {
+  let dir: string;
+  let results: Results;
+  let exitCode: number | null;
+  let stderr = "";
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "bench-quick-"));
+    const r = spawnSync("node", ["--import", "tsx", join(ROOT, "bench/src/main.ts"), "--quick", "--out", dir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 600_000,
+    });
+    exitCode = r.status;
+    stderr = r.stderr;
+    results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Results;
+  }, 660_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("exits 0 and writes the report with its plots", () => {
+    expect(exitCode, stderr.slice(-3000)).toBe(0);
+    expect(readFileSync(join(dir, "report.md"), "utf8")).toContain("## Targets");
+    for (const plot of ["throughput.svg", "latency-unary.svg", "stream-timelines.svg", "many-gaps.svg"]) {
+      expect(existsSync(join(dir, "plots", plot)), plot).toBe(true);
+    }
+  });
+
+  it("gets correct answers from every variant of both stacks before measuring", () => {
+    for (const v of VARIANTS) {
+      for (const workload of ["unary", "embed", "stream"]) {
+        const c = results.checks.find((x) => x.variant === v.id && x.workload === workload);
+        expect(c, `${workload} ${v.id}`).toBeDefined();
+        expect(c?.ok, `${workload} ${v.id}: ${c?.detail}`).toBe(true);
+      }
+    }
+    const alone = results.checks.filter((c) => c.workload === "gateway-alone");
+    expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-mesh-connect", "alone-mesh-grpc", "alone-native-grpc", "alone-native-http"]);
+    for (const c of alone) expect(c.ok, `${c.variant}: ${c.detail}`).toBe(true);
+  });
+
+  it("completes every load run without a failed call or stream", () => {
+    const workloads = new Set(results.measurements.map((m) => m.workload));
+    for (const w of ["unary", "unary-fixed", "unary-common", "gateway-alone", "gateway-alone-ghz", "embed", "stream-max", "stream", "streams-many"]) {
+      expect(workloads.has(w), w).toBe(true);
+    }
+    for (const m of results.measurements) {
+      expect(m.ok, `${m.workload} ${m.variant}: ${m.errors.join("; ")}`).toBe(true);
+      expect(m.calls, `${m.workload} ${m.variant}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("counts bytes on the wire for each variant", () => {
+    for (const v of VARIANTS) {
+      for (const workload of ["unary", "embed", "stream"]) {
+        const w = results.wire.find((x) => x.variant === v.id && x.workload === workload);
+        expect(w?.calls, `${workload} ${v.id}`).toBeGreaterThan(0);
+      }
+    }
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Turns the repetitions of a run into medians with their spread, the ratios mesh/baseline and
+ * gateway/direct, and the issue's targets with whether each was met.
+ */
+import type { Measurement, WireBytes } from "../measurement.js";
+import { spread, type Spread } from "../stats.js";
+import type { BenchOptions } from "../options.js";
+
+/** Medians (with min–max over repetitions) of one workload on one variant. */
+export interface Row {
+  workload: string;
+  variant: string;
+  reps: number;
+  failedReps: number;
+  errors: string[];
+  tool: string;
+  throughput: Spread;
+  offeredRate?: Spread;
+  p50?: Spread;
+  p90?: Spread;
+  p99?: Spread;
+  /** CPU seconds per 1,000 calls, per process, and summed. */
+  cpuPer1k: Record<string, Spread>;
+  /** Peak resident set, MiB, per process. */
+  peakMiB: Record<string, Spread>;
+  /** Streams only. */
+  cpuUsPerToken?: Record<string, Spread>;
+  ttftP50?: Spread;
+  ttftP99?: Spread;
+  gapP50?: Spread;
+  gapP99?: Spread;
+  latenessP99?: Spread;
+  tokensPerSecond?: Spread;
+  streamTokensPerSecond?: Spread;
+  tokensPerMessage?: Spread;
+  /** CPU the rest of the machine used during the runs (load tool, other users), seconds per run. */
+  otherCpu: Spread;
+}
+
+/** One of the issue's targets, checked against this run. */
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  /** How the measured figure compares with the goal, e.g. "0.62× of the ≥ 1.2× asked". */
+  value: number;
+  met: boolean | undefined;
+  basis: string;
+}
+
+/** The run in figures. */
+export interface Summary {
+  rows: Row[];
+  wire: WireBytes[];
+  targets: Target[];
+  ratios: { name: string; value: number; basis: string }[];
+}
+
+interface ResultsLike {
+  options: BenchOptions;
+  measurements: Measurement[];
+  wire: WireBytes[];
+}
+
+function sum(rec: Record<string, number>): number {
+  return Object.values(rec).reduce((a, b) => a + b, 0);
+}
+
+function rowOf(ms: Measurement[]): Row {
+  const good = ms.filter((m) => m.ok);
+  const first = ms[0] as Measurement;
+  const pick = (f: (m: Measurement) => number | undefined) => spread(good.map(f).filter((x): x is number => x !== undefined));
+  const names = new Set(good.flatMap((m) => Object.keys(m.cpuPer1k)));
+  const cpuPer1k: Record<string, Spread> = {};
+  const peakMiB: Record<string, Spread> = {};
+  const cpuUsPerToken: Record<string, Spread> = {};
+  for (const n of names) {
+    cpuPer1k[n] = pick((m) => m.cpuPer1k[n]);
+    peakMiB[n] = pick((m) => m.usage.peakMiB[n]);
+    if (good.some((m) => m.cpuUsPerToken)) cpuUsPerToken[n] = pick((m) => m.cpuUsPerToken?.[n]);
+  }
+  if (names.size > 1) {
+    cpuPer1k.total = pick((m) => sum(m.cpuPer1k));
+    if (good.some((m) => m.cpuUsPerToken)) cpuUsPerToken.total = pick((m) => (m.cpuUsPerToken ? sum(m.cpuUsPerToken) : undefined));
+  }
+  const row: Row = {
+    workload: first.workload,
+    variant: first.variant,
+    reps: good.length,
+    failedReps: ms.length - good.length,
+    errors: [...new Set(ms.flatMap((m) => m.errors))].slice(0, 5),
+    tool: first.tool,
+    throughput: pick((m) => m.throughput),
+    cpuPer1k,
+    peakMiB,
+    otherCpu: pick((m) => m.usage.otherCpu),
+  };
+  if (good.some((m) => m.offeredRate !== undefined)) row.offeredRate = pick((m) => m.offeredRate);
+  if (good.some((m) => m.latency)) {
+    row.p50 = pick((m) => m.latency?.p50);
+    row.p90 = pick((m) => m.latency?.p90);
+    row.p99 = pick((m) => m.latency?.p99);
+  }
+  if (good.some((m) => m.stream)) {
+    row.cpuUsPerToken = cpuUsPerToken;
+    row.ttftP50 = pick((m) => m.stream?.ttft_ms.p50);
+    row.ttftP99 = pick((m) => m.stream?.ttft_ms.p99);
+    row.gapP50 = pick((m) => m.stream?.gap_ms.p50);
+    row.gapP99 = pick((m) => m.stream?.gap_ms.p99);
+    row.latenessP99 = pick((m) => (m.stream?.lateness_ms.n ? m.stream.lateness_ms.p99 : undefined));
+    row.tokensPerSecond = pick((m) => m.stream?.tokens_per_second);
+    row.streamTokensPerSecond = pick((m) => m.stream?.stream_tokens_per_second.p50);
+    row.tokensPerMessage = pick((m) => m.stream?.tokens_per_message);
+  }
+  return row;
+}
+
+/** Groups measurements by workload and variant and summarises each group. */
+export function summarize(r: ResultsLike): Summary {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of r.measurements) {
+    const key = `${m.workload}\u0000${m.variant}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const rows = [...groups.values()].map(rowOf);
+  const find = (w: string, v: string) => rows.find((x) => x.workload === w && x.variant === v && x.reps > 0);
+  const wire = (w: string, v: string) => r.wire.find((x) => x.workload === w && x.variant === v);
+  const ratios: Summary["ratios"] = [];
+  const ratio = (name: string, a: number | undefined, b: number | undefined, basis: string) => {
+    const value = a !== undefined && b !== undefined && b !== 0 ? a / b : NaN;
+    ratios.push({ name, value, basis });
+    return value;
+  };
+  const med = (s: Spread | undefined) => s?.median;
+
+  // Mesh / baseline.
+  for (const mv of ["mesh-grpc", "mesh-connect", "mesh-connect-json"]) {
+    ratio(`unary throughput ${mv} / baseline`, med(find("unary", mv)?.throughput), med(find("unary", "baseline")?.throughput), "h2load, closed loop");
+    ratio(`embeddings throughput ${mv} / baseline`, med(find("embed", mv)?.throughput), med(find("embed", "baseline")?.throughput), "h2load, closed loop, model-free encoder on both");
+    ratio(`unary CPU per call ${mv} / baseline`, med(find("unary", mv)?.cpuPer1k.total), med(find("unary", "baseline")?.cpuPer1k.total), "gateway + worker CPU seconds per 1,000 calls");
+    for (const w of ["stream", "stream-max", "streams-many"]) {
+      ratio(`${w} CPU per token ${mv} / baseline`, med(find(w, mv)?.cpuUsPerToken?.total), med(find(w, "baseline")?.cpuUsPerToken?.total), "gateway + worker CPU per token received");
+    }
+    const wb = (x: WireBytes | undefined) => (x ? x.client.request + x.client.response : undefined);
+    ratio(`embeddings bytes per call ${mv} / baseline`, wb(wire("embed", mv)), wb(wire("embed", "baseline")), "client ↔ gateway, request + response");
+    ratio(`unary bytes per call ${mv} / baseline`, wb(wire("unary", mv)), wb(wire("unary", "baseline")), "client ↔ gateway, request + response");
+    ratio(`stream bytes per stream ${mv} / baseline`, wb(wire("stream", mv)), wb(wire("stream", "baseline")), "client ↔ gateway, one 256-token stream");
+  }
+  // Gateway / direct.
+  ratio("unary throughput mesh gateway / direct (gRPC)", med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "direct-grpc")?.throughput), "h2load");
+  ratio("unary throughput baseline gateway / direct (FastAPI)", med(find("unary", "baseline")?.throughput), med(find("unary", "direct-fastapi")?.throughput), "h2load");
+  ratio("embeddings throughput mesh gateway / direct (gRPC)", med(find("embed", "mesh-grpc")?.throughput), med(find("embed", "direct-grpc")?.throughput), "h2load");
+  ratio("embeddings throughput baseline gateway / direct (FastAPI)", med(find("embed", "baseline")?.throughput), med(find("embed", "direct-fastapi")?.throughput), "h2load");
+  ratio("direct workers: grpc.aio / FastAPI unary throughput", med(find("unary", "direct-grpc")?.throughput), med(find("unary", "direct-fastapi")?.throughput), "h2load, no gateway");
+  ratio("gateway alone: mesh gRPC / baseline HTTP", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), med(find("gateway-alone", "alone-baseline")?.throughput), "h2load, native upstream");
+
+  const targets: Target[] = [];
+  const target = (name: string, goal: string, value: number | undefined, met: (v: number) => boolean, fmt: (v: number) => string, basis: string) => {
+    const v = value ?? NaN;
+    targets.push({ name, goal, value: v, measured: Number.isFinite(v) ? fmt(v) : "not measured", met: Number.isFinite(v) ? met(v) : undefined, basis });
+  };
+  const diff = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a - b : undefined);
+  const div = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : undefined);
+  const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const msf = (v: number) => `${v.toFixed(2)} ms`;
+
+  target("Gateway hop: unary throughput vs direct", "≥ 80%", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "direct-grpc")?.throughput)), (v) => v >= 0.8, pct, "mesh-grpc / direct-grpc, h2load closed loop");
+  target("Gateway hop: added p50 latency", "≤ 0.3 ms", diff(med(find("unary-common", "mesh-grpc")?.p50), med(find("unary-common", "direct-grpc")?.p50)), (v) => v <= 0.3, msf, "vegeta, same fixed rate on both");
+  target("Gateway hop: added time to first token", "≤ 2 ms", diff(med(find("stream", "mesh-grpc")?.ttftP50), med(find("stream", "direct-grpc")?.ttftP50)), (v) => v <= 2, msf, "p50, paced 256-token streams");
+  target("Gateway hop: added inter-token gap p99", "≤ 1 ms", diff(med(find("stream", "mesh-grpc")?.gapP99), med(find("stream", "direct-grpc")?.gapP99)), (v) => v <= 1, msf, "paced 256-token streams");
+  target("Mesh vs baseline: small unary throughput", "≥ 1.2×", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "baseline")?.throughput)), (v) => v >= 1.2, x, "mesh-grpc / baseline");
+  target("Mesh vs baseline: small unary throughput (Connect)", "≥ 1.2×", div(med(find("unary", "mesh-connect")?.throughput), med(find("unary", "baseline")?.throughput)), (v) => v >= 1.2, x, "mesh-connect / baseline");
+  target("Mesh vs baseline: embeddings throughput", "≥ 3×", div(med(find("embed", "mesh-grpc")?.throughput), med(find("embed", "baseline")?.throughput)), (v) => v >= 3, x, "mesh-grpc / baseline, model-free encoder on both");
+  const wb = (xw: WireBytes | undefined) => (xw ? xw.client.request + xw.client.response : undefined);
+  target("Mesh vs baseline: embeddings bytes on the wire", "≤ 0.4×", div(wb(wire("embed", "mesh-grpc")), wb(wire("embed", "baseline"))), (v) => v <= 0.4, x, "client ↔ gateway bytes per call, mesh-grpc / baseline");
+  target("Mesh vs baseline: CPU per streamed token", "≤ 0.7×", div(med(find("streams-many", "mesh-grpc")?.cpuUsPerToken?.total), med(find("streams-many", "baseline")?.cpuUsPerToken?.total)), (v) => v <= 0.7, x, `gateway + worker CPU, ${r.options.manyStreams} paced streams`);
+  const nominal = 1000 / r.options.manyRate;
+  target(`${r.options.manyStreams} concurrent streams: inter-token p99`, "≤ 5 ms over the schedule", diff(med(find("streams-many", "mesh-grpc")?.gapP99), nominal), (v) => v <= 5, (v) => `${msf(v)} (gap p99 ${msf(v + nominal)}, nominal ${msf(nominal)})`, "mesh-grpc");
+  target("Gateway alone: gRPC unary to a trivial upstream", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), (v) => v >= 8000, (v) => `${v.toFixed(0)} calls/s`, "h2load; ghz cross-check in the table");
+  return { rows, wire: r.wire, targets, ratios };
+}

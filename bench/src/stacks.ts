@@ -1,0 +1,185 @@
+/**
+ * Starting the systems under test on loopback, each process on a free port:
+ *
+ * - mesh:     gateway (gateway/src/main.ts) → model worker (synthetic backend) and embedding worker
+ * - baseline: baseline gateway (bench/baseline/gateway) → two FastAPI workers (model routes, embeddings)
+ * - fixed:    a trivial native upstream (bench/go/cmd/fixed-upstream) behind a second gateway of each
+ *             kind, to find each gateway's own ceiling
+ *
+ * Both stacks get the same processes: one gateway and one worker per service.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "./ports.js";
+import { startProcess, waitUntil, type Proc } from "./process.js";
+import { grpcUnary } from "./clients.js";
+import { ROOT, toolPath } from "./tools/paths.js";
+
+const PY = join(ROOT, ".venv/bin/python");
+const TSX = ["--import", "tsx"];
+
+/** How the workers generate: tokens/s per stream (0 = as fast as read) and which encoder embeds. */
+export interface WorkerSettings {
+  syntheticRate: number;
+  /** "synthetic": the model-free encoder on both sides; "real": all-MiniLM-L6-v2 on both sides. */
+  embedding: "synthetic" | "real";
+  /** Generations at once per model worker (both stacks). */
+  maxConcurrency: number;
+}
+
+/** A running stack: where to send calls and which processes do the work. */
+export interface Stack {
+  name: string;
+  /** host:port of the gateway. */
+  gateway: string;
+  /** host:port of the model and embedding workers (direct calls). */
+  modelWorker: string;
+  embeddingWorker: string;
+  procs: { gateway: Proc; model: Proc; embedding: Proc };
+  stop(): Promise<void>;
+}
+
+async function healthy(target: string): Promise<boolean> {
+  // grpc.health.v1.Health/Check with an empty request: answers SERVING (field 1 = 1) when ready.
+  const reply = await grpcUnary(target, "/grpc.health.v1.Health/Check", new Uint8Array(5));
+  return reply.length === 2 && reply[0] === 0x08 && reply[1] === 1;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+async function stopAll(procs: Proc[]): Promise<void> {
+  await Promise.all(procs.map((p) => p.stop()));
+}
+
+/** Writes the mesh gateway's pool configuration (YAML is a superset of JSON). */
+function gatewayConfig(dir: string, name: string, model: string, embedding: string): string {
+  const file = join(dir, `${name}.gateway.json`);
+  const config = {
+    listen: { host: "127.0.0.1", port: 0 },
+    staticDir: "",
+    pools: {
+      "agentos.model.v1.ModelService": { addresses: [model] },
+      "agentos.embedding.v1.EmbeddingService": { addresses: [embedding] },
+      "agentos.document.v1.DocumentService": { addresses: ["127.0.0.1:1"], enabled: false },
+    },
+  };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+async function startMeshGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
+  const port = await freePort();
+  const config = gatewayConfig(dir, name, model, embedding);
+  const proc = startProcess(`${name}-gateway`, "node", [...TSX, join(ROOT, "gateway/src/main.ts"), "--port", String(port), "--config", config], join(dir, `${name}-gateway.log`));
+  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000);
+  return { proc, target: `127.0.0.1:${port}` };
+}
+
+async function startBaselineGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
+  const port = await freePort();
+  const args = [...TSX, join(ROOT, "bench/baseline/gateway/main.ts"), "--port", String(port), "--upstream", `http://${model}`, "--route", `/v1/embeddings=http://${embedding}`];
+  const proc = startProcess(`${name}-gateway`, "node", args, join(dir, `${name}-gateway.log`));
+  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/healthz`), 60_000);
+  return { proc, target: `127.0.0.1:${port}` };
+}
+
+/** Starts the mesh: the model worker (synthetic backend), an embedding worker, and the gateway. */
+export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> {
+  const [mp, ep] = [await freePort(), await freePort()];
+  const common = ["--host", "127.0.0.1", "--log-level", "warning", "--metrics-port", "0"];
+  const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"));
+  const embedModule = w.embedding === "real" ? "workers.embedding" : "bench.mesh.synthetic_embedding";
+  const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), ...common], join(dir, "mesh-embedding.log"));
+  const procs: Proc[] = [model, embedding];
+  try {
+    await waitUntil(model, () => healthy(`127.0.0.1:${mp}`), 120_000);
+    await waitUntil(embedding, () => healthy(`127.0.0.1:${ep}`), 300_000);
+    const gw = await startMeshGateway(dir, "mesh", `127.0.0.1:${mp}`, `127.0.0.1:${ep}`);
+    procs.push(gw.proc);
+    return {
+      name: "mesh",
+      gateway: gw.target,
+      modelWorker: `127.0.0.1:${mp}`,
+      embeddingWorker: `127.0.0.1:${ep}`,
+      procs: { gateway: gw.proc, model, embedding },
+      stop: () => stopAll(procs),
+    };
+  } catch (e) {
+    await stopAll(procs);
+    throw e;
+  }
+}
+
+/** Starts the baseline: two FastAPI workers (model routes, embeddings) and the plain HTTP gateway. */
+export async function startBaseline(dir: string, w: WorkerSettings): Promise<Stack> {
+  const [mp, ep] = [await freePort(), await freePort()];
+  const args = (port: number) => ["-m", "bench.baseline.worker", "--port", String(port), "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", "--embedding", w.embedding];
+  const model = startProcess("baseline-model", PY, args(mp), join(dir, "baseline-model.log"));
+  const embedding = startProcess("baseline-embedding", PY, args(ep), join(dir, "baseline-embedding.log"));
+  const procs: Proc[] = [model, embedding];
+  try {
+    await waitUntil(model, () => httpOk(`http://127.0.0.1:${mp}/health`), 120_000);
+    await waitUntil(embedding, () => httpOk(`http://127.0.0.1:${ep}/health`), 300_000);
+    const gw = await startBaselineGateway(dir, "baseline", `127.0.0.1:${mp}`, `127.0.0.1:${ep}`);
+    procs.push(gw.proc);
+    return {
+      name: "baseline",
+      gateway: gw.target,
+      modelWorker: `127.0.0.1:${mp}`,
+      embeddingWorker: `127.0.0.1:${ep}`,
+      procs: { gateway: gw.proc, model, embedding },
+      stop: () => stopAll(procs),
+    };
+  } catch (e) {
+    await stopAll(procs);
+    throw e;
+  }
+}
+
+/** The gateway-alone set-up: each gateway in front of the same trivial native upstream. */
+export interface FixedStacks {
+  upstream: Proc;
+  /** gRPC and HTTP/1.1 addresses of the native upstream itself. */
+  grpc: string;
+  http: string;
+  mesh: { proc: Proc; target: string };
+  baseline: { proc: Proc; target: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the native upstream answering `grpcResponses` (method → message bytes) and `httpResponses`
+ * (path → JSON bytes), and a mesh gateway and a baseline gateway in front of it.
+ */
+export async function startFixed(dir: string, grpcResponses: Record<string, Uint8Array>, httpResponses: Record<string, Uint8Array>): Promise<FixedStacks> {
+  const [gp, hp] = [await freePort(), await freePort()];
+  const args = ["-grpc-port", String(gp), "-http-port", String(hp)];
+  for (const [i, [method, bytes]] of Object.entries(grpcResponses).entries()) {
+    const f = join(dir, `fixed-grpc-${i}.bin`);
+    writeFileSync(f, bytes);
+    args.push("-grpc-response", `${method}=${f}`);
+  }
+  for (const [i, [path, bytes]] of Object.entries(httpResponses).entries()) {
+    const f = join(dir, `fixed-http-${i}.json`);
+    writeFileSync(f, bytes);
+    args.push("-http-response", `${path}=${f}`);
+  }
+  const upstream = startProcess("fixed-upstream", toolPath("fixed-upstream"), args, join(dir, "fixed-upstream.log"));
+  const procs: Proc[] = [upstream];
+  try {
+    await waitUntil(upstream, () => healthy(`127.0.0.1:${gp}`), 30_000);
+    const target = `127.0.0.1:${gp}`;
+    const mesh = await startMeshGateway(dir, "fixed-mesh", target, target);
+    procs.push(mesh.proc);
+    const baseline = await startBaselineGateway(dir, "fixed-baseline", `127.0.0.1:${hp}`, `127.0.0.1:${hp}`);
+    procs.push(baseline.proc);
+    return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, stop: () => stopAll(procs) };
+  } catch (e) {
+    await stopAll(procs);
+    throw e;
+  }
+}
