@@ -71,9 +71,9 @@ class WorkerArgumentParser:
         )
         self.add(
             "--event-loop",
-            default="uvloop",
-            choices=["uvloop", "asyncio"],
-            help="asyncio event loop implementation (uvloop when installed)",
+            default="auto",
+            choices=["auto", "uvloop", "asyncio"],
+            help="event loop: auto = uvloop when installed, else asyncio",
             group=runtime,
         )
         self.add("--log-level", default="info", choices=["debug", "info", "warning", "error"], group=runtime)

@@ -167,11 +167,12 @@ async def serve(
 def run(main: Callable[[], Coroutine[Any, Any, None]], config: Any) -> int:
     """Runs ``main`` on the configured event loop; returns the process exit status."""
     configure_logging(config.log_level)
-    if config.event_loop == "uvloop":
+    if config.event_loop in ("auto", "uvloop"):
         try:
             import uvloop
         except ImportError:
-            log.warning("uvloop is not installed: using the asyncio event loop")
+            if config.event_loop == "uvloop":
+                log.warning("uvloop is not installed: using the asyncio event loop")
         else:
             return _run_with(main, uvloop.new_event_loop)
     return _run_with(main, asyncio.new_event_loop)
