@@ -113,3 +113,19 @@ def test_list_models_and_health(embedding_worker: WorkerProcess) -> None:
     ]
     assert embedding_worker.health("agentos.embedding.v1.EmbeddingService") == 1
     assert embedding_worker.metrics()["agentos_embedding_texts_total"] > 0
+
+
+def test_health_answers_while_a_large_batch_is_embedded(embedding_worker: WorkerProcess) -> None:
+    texts = [f"document {i} " + "with a fairly long body of words " * 8 for i in range(256)]
+    with ThreadPoolExecutor(1) as pool:
+        big = pool.submit(lambda: stub(embedding_worker).Embed(pb.EmbedRequest(texts=texts), timeout=300))
+        while not big.done():
+            assert embedding_worker.health() == 1  # answered from the event loop while the model runs
+            if (
+                embedding_worker.metrics()[
+                    'agentos_worker_rpcs_in_flight{method="/agentos.embedding.v1.EmbeddingService/Embed"}'
+                ]
+                >= 1
+            ):
+                break
+        assert len(big.result(timeout=300).embeddings) == 256
