@@ -1,7 +1,7 @@
 /**
  * The benchmark command (`make bench`, `make bench-quick`):
  *
- *   node --import tsx bench/src/main.ts [--quick] [--reps N] [--out DIR]
+ *   node --import tsx bench/src/main.ts [--quick] [--reps N] [--out DIR] [--phases unpaced,paced,many,real-embedding]
  *
  * Builds the benchmark's Go programs, runs every phase (run.ts), writes `results.json`, the markdown
  * report and the plots into DIR (default: bench/results/<timestamp>, then copied to bench/results/latest;
@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FULL, QUICK } from "./options.js";
-import { runBenchmark } from "./run.js";
+import { PHASES, runBenchmark, type Phase } from "./run.js";
 import { machineInfo } from "./machine.js";
 import { renderReport } from "./report/render.js";
 import { summarize } from "./report/summary.js";
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     reps: { type: "string" },
     out: { type: "string" },
     "no-plots": { type: "boolean", default: false },
+    phases: { type: "string" },
   },
 });
 const options = { ...(values.quick ? QUICK : FULL) };
@@ -37,7 +38,9 @@ mkdirSync(dir, { recursive: true });
 await buildGoPrograms(BENCH_BIN);
 const started = new Date().toISOString();
 const before = machineInfo();
-const data = await runBenchmark(dir, options);
+const phases = values.phases ? (values.phases.split(",") as Phase[]) : PHASES;
+for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; known: ${PHASES.join(", ")}`);
+const data = await runBenchmark(dir, options, phases);
 const after = machineInfo();
 const results = { started, finished: new Date().toISOString(), options, machine: { before, after }, ...data };
 writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 1));
@@ -47,7 +50,7 @@ if (!values["no-plots"]) {
   await run(join(ROOT, ".venv/bin/python"), [join(ROOT, "bench/report/plots.py"), dir], { timeoutMs: 300_000 });
 }
 writeFileSync(join(dir, "report.md"), renderReport(results, summary));
-if (!options.quick && !values.out) {
+if (!options.quick && !values.out && !values.phases) {
   const latest = join(ROOT, "bench/results/latest");
   rmSync(latest, { recursive: true, force: true });
   cpSync(dir, latest, { recursive: true, filter: (src) => !src.includes("/logs") });

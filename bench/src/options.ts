@@ -17,8 +17,9 @@ export interface BenchOptions {
   /** Unpaced streams: concurrency and time per run. */
   maxStreamConcurrency: number;
   maxStreamDurationS: number;
-  /** Many concurrent streams: how many, at what rate each, started over how long. */
+  /** Many concurrent streams: how many, how many tokens each, at what rate each, started over how long. */
   manyStreams: number;
+  manyMaxTokens: number;
   manyRate: number;
   manyRampMs: number;
   /** Calls (streams) per variant in the bytes-on-the-wire pass. */
@@ -42,7 +43,8 @@ export const FULL: BenchOptions = {
   maxStreamConcurrency: 4,
   maxStreamDurationS: 6,
   manyStreams: 1000,
-  manyRate: 20,
+  manyMaxTokens: 64,
+  manyRate: 5,
   manyRampMs: 2000,
   wireCalls: 1000,
   wireStreams: 8,
@@ -63,6 +65,7 @@ export const QUICK: BenchOptions = {
   maxStreamConcurrency: 2,
   maxStreamDurationS: 0.5,
   manyStreams: 50,
+  manyMaxTokens: 32,
   manyRate: 200,
   manyRampMs: 200,
   wireCalls: 50,

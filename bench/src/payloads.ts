@@ -4,7 +4,7 @@
  * sends; the baseline gets the ADR design's hand-written JSON with the same fields and values.
  */
 import { create, toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { CompleteRequestSchema, GenerateRequestSchema } from "../../gen/ts/agentos/model/v1/model_pb.js";
+import { CompleteRequestSchema } from "../../gen/ts/agentos/model/v1/model_pb.js";
 import { EmbedRequestSchema } from "../../gen/ts/agentos/embedding/v1/embedding_pb.js";
 
 /** Client-facing protocols the harness speaks. */
@@ -67,16 +67,6 @@ export function embedPayload(): Payload {
     method: "/agentos.embedding.v1.EmbeddingService/Embed",
     restPath: "/v1/embeddings",
     body: encodeAll(EmbedRequestSchema, msg, { texts: EMBED_TEXTS }),
-  };
-}
-
-/** The token stream: ModelService.Generate / POST /v1/generate (SSE). */
-export function streamPayload(): Payload {
-  const msg = create(GenerateRequestSchema, { prompt: STREAM.prompt, sampling: { maxTokens: STREAM.maxTokens } });
-  return {
-    method: "/agentos.model.v1.ModelService/Generate",
-    restPath: "/v1/generate",
-    body: encodeAll(GenerateRequestSchema, msg, { prompt: STREAM.prompt, max_tokens: STREAM.maxTokens }),
   };
 }
 

@@ -9,7 +9,7 @@ import { checkEmbed, checkUnary, maxDifference, type Check } from "./verify.js";
 import { closedLoop, fixedRate, ghzRun, type LoadShape, type UnaryTarget } from "./unary.js";
 import { streamRun, type StreamShape } from "./streams.js";
 import { streamWire, unaryWire } from "./wire.js";
-import { embedPayload, streamPayload, unaryPayload, UNARY } from "./payloads.js";
+import { embedPayload, unaryPayload, STREAM, UNARY } from "./payloads.js";
 import { writeModelProtoset } from "./protoset.js";
 import { startBaseline, startFixed, startMesh, type Stack, type WorkerSettings } from "./stacks.js";
 import { alternate, pidsOf, targetOf, VARIANTS, type Service, type Variant } from "./variants.js";
@@ -77,6 +77,23 @@ async function guardedWire(data: RunData, fn: () => Promise<WireBytes>): Promise
   }
 }
 
+/** Runs two streams through `v` and checks their tokens, usage and finish reason. */
+async function checkStream(v: Variant, stacks: Stacks, rate: number, maxTokens: number): Promise<Check> {
+  const s = await streamRun({ workload: "check-stream", variant: v.id, target: targetOf(v, stacks, "model"), protocol: v.streamProtocol, http: v.http, pids: {} }, { streams: 2, concurrency: 2, connections: 1, rate, maxTokens }, 0, false);
+  return { variant: v.id, workload: "stream", ok: s.ok, detail: s.ok ? `2 streams of ${maxTokens} tokens` : s.errors.join("; ") };
+}
+
+/** The variants whose streams answered correctly, checking them now when no earlier phase did. */
+async function streamVariants(stacks: Stacks, data: RunData): Promise<Set<string>> {
+  for (const v of VARIANTS) {
+    if (data.checks.some((c) => c.workload === "stream" && c.variant === v.id)) continue;
+    const c = await checkStream(v, stacks, 0, 16);
+    data.checks.push(c);
+    log(`check stream ${v.id}: ${c.ok ? "ok" : "FAILED"} — ${c.detail.slice(0, 200)}`);
+  }
+  return new Set(data.checks.filter((c) => c.workload === "stream" && c.ok).map((c) => c.variant));
+}
+
 /** Phase 1 (unpaced workers): checks, unary, fixed-rate, gateway alone, embeddings, unpaced streams. */
 async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {
   await withStacks(dir, { syntheticRate: 0, embedding: "synthetic", maxConcurrency: 1024 }, async (stacks) => {
@@ -92,8 +109,7 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
         const diff = maxDifference(reference, e.vectors);
         if (diff > 1e-6) Object.assign(e.check, { ok: false, detail: `vectors differ from ${VARIANTS[0]?.id}'s by up to ${diff}` });
       }
-      const s = await streamRun({ workload: "check-stream", variant: v.id, target: targetOf(v, stacks, "model"), protocol: v.streamProtocol, http: v.http, pids: {} }, { streams: 2, concurrency: 2, connections: 1, rate: 0 }, 0, false);
-      const sc: Check = { variant: v.id, workload: "stream", ok: s.ok, detail: s.ok ? `2 streams of ${s.stream?.tokens ? s.stream.tokens / 2 : 0} tokens` : s.errors.join("; ") };
+      const sc = await checkStream(v, stacks, 0, STREAM.maxTokens);
       for (const c of [u, e.check, sc]) {
         const { response, ...rest } = c;
         data.checks.push(rest);
@@ -195,7 +211,7 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
 /** Phase 2 (paced workers): 256-token streams for time to first token and inter-token gaps. */
 async function pacedPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {
   await withStacks(dir, { syntheticRate: o.streamRate, embedding: "synthetic", maxConcurrency: 1024 }, async (stacks) => {
-    const ok = new Set(data.checks.filter((c) => c.workload === "stream" && c.ok).map((c) => c.variant));
+    const ok = await streamVariants(stacks, data);
     const shape: StreamShape = { streams: o.streams, concurrency: o.streamConcurrency, connections: 1, rate: o.streamRate };
     for (let rep = 0; rep < o.reps; rep++) {
       for (const v of alternate(VARIANTS, rep)) {
@@ -217,14 +233,14 @@ async function pacedPhase(dir: string, o: BenchOptions, data: RunData): Promise<
 /** Phase 3: many concurrent paced streams. */
 async function manyPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {
   await withStacks(dir, { syntheticRate: o.manyRate, embedding: "synthetic", maxConcurrency: Math.max(1024, o.manyStreams + 64) }, async (stacks) => {
-    const ok = new Set(data.checks.filter((c) => c.workload === "stream" && c.ok).map((c) => c.variant));
+    const ok = await streamVariants(stacks, data);
     const variants = VARIANTS.filter((v) => v.id !== "mesh-connect-json");
     for (let rep = 0; rep < o.reps; rep++) {
       for (const v of alternate(variants, rep)) {
         if (!ok.has(v.id)) continue;
         // HTTP/2 clients spread the streams over 4 connections (under the gateway's 1,000 streams per
         // connection); HTTP/1.1 needs one connection per open stream.
-        const shape: StreamShape = { streams: o.manyStreams, concurrency: o.manyStreams, connections: 4, rate: o.manyRate, rampMs: o.manyRampMs };
+        const shape: StreamShape = { streams: o.manyStreams, concurrency: o.manyStreams, connections: 4, rate: o.manyRate, rampMs: o.manyRampMs, maxTokens: o.manyMaxTokens };
         await guarded(data, { workload: "streams-many", variant: v.id, rep }, () =>
           streamRun({ workload: "streams-many", variant: v.id, target: targetOf(v, stacks, "model"), protocol: v.streamProtocol, http: v.http, pids: pidsOf(v, stacks, "model") }, shape, rep, rep === 0),
         );
@@ -236,7 +252,12 @@ async function manyPhase(dir: string, o: BenchOptions, data: RunData): Promise<v
 /** Phase 4 (full runs only): the embeddings batch with the real all-MiniLM-L6-v2 on both sides. */
 async function realEmbeddingPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {
   await withStacks(dir, { syntheticRate: 0, embedding: "real", maxConcurrency: 1024 }, async (stacks) => {
-    const ok = new Set(data.checks.filter((c) => c.workload === "embed" && c.ok).map((c) => c.variant));
+    const ok = new Set<string>();
+    for (const v of VARIANTS) {
+      const c = await checkEmbed(v, targetOf(v, stacks, "embedding"), embedPayload());
+      data.checks.push({ ...c.check, workload: "embed-real" });
+      if (c.check.ok) ok.add(v.id);
+    }
     const variants = VARIANTS.filter((v) => v.id !== "mesh-connect-json");
     const shape: LoadShape = { durationS: o.realEmbeddingDurationS, warmupS: o.warmupS, inFlight: 4 };
     for (let rep = 0; rep < o.reps; rep++) {
@@ -248,14 +269,20 @@ async function realEmbeddingPhase(dir: string, o: BenchOptions, data: RunData): 
   });
 }
 
-/** Runs every phase; logs go to `dir`. */
-export async function runBenchmark(dir: string, o: BenchOptions): Promise<RunData> {
+/** The phases in run order; each starts its own stacks. */
+export const PHASES = ["unpaced", "paced", "many", "real-embedding"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/**
+ * Runs the phases (all by default); logs go to `dir`. Each phase checks the answers it relies on.
+ */
+export async function runBenchmark(dir: string, o: BenchOptions, phases: readonly Phase[] = PHASES): Promise<RunData> {
   mkdirSync(join(dir, "logs"), { recursive: true });
   const logs = join(dir, "logs");
   const data: RunData = { checks: [], measurements: [], wire: [], notes: [] };
-  await unpacedPhase(logs, o, data);
-  await pacedPhase(logs, o, data);
-  await manyPhase(logs, o, data);
-  if (o.realEmbedding) await realEmbeddingPhase(logs, o, data);
+  if (phases.includes("unpaced")) await unpacedPhase(logs, o, data);
+  if (phases.includes("paced")) await pacedPhase(logs, o, data);
+  if (phases.includes("many")) await manyPhase(logs, o, data);
+  if (o.realEmbedding && phases.includes("real-embedding")) await realEmbeddingPhase(logs, o, data);
   return data;
 }

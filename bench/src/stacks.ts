@@ -16,6 +16,8 @@ import { grpcUnary } from "./clients.js";
 import { ROOT, toolPath } from "./tools/paths.js";
 
 const PY = join(ROOT, ".venv/bin/python");
+/** One BLAS thread for every worker, as the embedding worker's default `--threads 1` sets. */
+const BLAS_ENV = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
 const TSX = ["--import", "tsx"];
 
 /** How the workers generate: tokens/s per stream (0 = as fast as read) and which encoder embeds. */
@@ -91,9 +93,9 @@ async function startBaselineGateway(dir: string, name: string, model: string, em
 export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> {
   const [mp, ep] = [await freePort(), await freePort()];
   const common = ["--host", "127.0.0.1", "--log-level", "warning", "--metrics-port", "0"];
-  const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"));
+  const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"), BLAS_ENV);
   const embedModule = w.embedding === "real" ? "workers.embedding" : "bench.mesh.synthetic_embedding";
-  const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), ...common], join(dir, "mesh-embedding.log"));
+  const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), ...common], join(dir, "mesh-embedding.log"), BLAS_ENV);
   const procs: Proc[] = [model, embedding];
   try {
     await waitUntil(model, () => healthy(`127.0.0.1:${mp}`), 120_000);
@@ -118,8 +120,8 @@ export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> 
 export async function startBaseline(dir: string, w: WorkerSettings): Promise<Stack> {
   const [mp, ep] = [await freePort(), await freePort()];
   const args = (port: number) => ["-m", "bench.baseline.worker", "--port", String(port), "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", "--embedding", w.embedding];
-  const model = startProcess("baseline-model", PY, args(mp), join(dir, "baseline-model.log"));
-  const embedding = startProcess("baseline-embedding", PY, args(ep), join(dir, "baseline-embedding.log"));
+  const model = startProcess("baseline-model", PY, args(mp), join(dir, "baseline-model.log"), BLAS_ENV);
+  const embedding = startProcess("baseline-embedding", PY, args(ep), join(dir, "baseline-embedding.log"), BLAS_ENV);
   const procs: Proc[] = [model, embedding];
   try {
     await waitUntil(model, () => httpOk(`http://127.0.0.1:${mp}/health`), 120_000);

@@ -184,7 +184,7 @@ export function renderReport(r: ResultsLike, s: Summary): string {
   out.push("");
   out.push(streamTable(s, "stream-max"));
   out.push("");
-  out.push(`## ${o.manyStreams} concurrent streams at ${o.manyRate} tokens/s each (started over ${o.manyRampMs} ms)`);
+  out.push(`## ${o.manyStreams} concurrent streams of ${o.manyMaxTokens} tokens at ${o.manyRate} tokens/s each (started over ${o.manyRampMs} ms)`);
   out.push("");
   out.push(streamTable(s, "streams-many"));
   out.push("");
