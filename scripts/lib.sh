@@ -6,6 +6,10 @@ PY="$ROOT/.venv/bin/python"
 TOOLS_BIN="$ROOT/.tools/bin"
 BUF="$ROOT/node_modules/.bin/buf"
 
+# Third-party files compiled (and generated for TypeScript) although no contract imports them:
+# google.rpc error details travel in error statuses that clients decode.
+EXTRA_PROTOS=(google/rpc/error_details.proto)
+
 # build_image OUT PROTO_ROOT: compiles every agentos/**/*.proto under PROTO_ROOT into a
 # FileDescriptorSet (with imports and source info), resolving google/api from google-proto-files and
 # buf/validate from the descriptor set rebuilt out of @bufbuild/protovalidate.
@@ -17,5 +21,5 @@ build_image() {
   mapfile -t files < <(cd "$proto_root" && find agentos -name '*.proto' | LC_ALL=C sort)
   "$PY" -m grpc_tools.protoc -I "$proto_root" -I "$ROOT/node_modules/google-proto-files" \
     --descriptor_set_in="$deps" --include_imports --include_source_info \
-    --descriptor_set_out="$out" "${files[@]}"
+    --descriptor_set_out="$out" "${files[@]}" "${EXTRA_PROTOS[@]}"
 }

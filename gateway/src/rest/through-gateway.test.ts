@@ -154,6 +154,17 @@ describe("token streams from the model worker", () => {
     expect((r.json as { code: number }).code).toBe(3);
   });
 
+  it("renders the worker's google.rpc.BadRequest detail as JSON", async () => {
+    const r = await postJson(base, "/v1/complete", { prompt: "hi", sampling: { temperature: 5 } });
+    expect(r.status).toBe(400);
+    const details = (r.json as { details: Record<string, unknown>[] }).details;
+    const badRequest = details.find((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest");
+    expect(badRequest, JSON.stringify(details)).toBeDefined();
+    expect(badRequest?.["fieldViolations"]).toEqual([
+      expect.objectContaining({ field: "sampling.temperature", description: expect.stringContaining("2") }),
+    ]);
+  });
+
   it("cancels the generation on the worker when the REST client goes away", async () => {
     const before = await cancelledCount();
     const s = await openStream(base, {
