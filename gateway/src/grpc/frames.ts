@@ -8,6 +8,8 @@
  *   for (const frame of splitter.push(chunk)) upstream.write(encodeFrame(frame.flags, frame.data));
  */
 
+import { gunzipSync, inflateSync } from "node:zlib";
+
 /** Flag bit of a compressed payload. */
 export const FLAG_COMPRESSED = 0x01;
 /** Flag bit of the gRPC-Web trailer frame and the Connect end-of-stream frame. */
@@ -123,4 +125,22 @@ export class FrameSizeWatcher {
   get atBoundary(): boolean {
     return this.headerFill === 0 && this.remaining === 0;
   }
+}
+
+/**
+ * Checks the decompressed size of a compressed payload against a limit (limits apply to messages as
+ * decoded, not as sent). Throws {@link FrameTooLargeError} when larger; unknown encodings are not checked.
+ */
+export function checkDecompressedSize(encoding: string, data: Uint8Array, limit: number): void {
+  const opts = { maxOutputLength: limit + 1 };
+  let out: Buffer;
+  try {
+    if (encoding === "gzip") out = gunzipSync(data, opts);
+    else if (encoding === "deflate") out = inflateSync(data, opts);
+    else return;
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw new FrameTooLargeError(limit + 1, limit);
+    return; // malformed data: the worker answers that with its own error
+  }
+  if (out.byteLength > limit) throw new FrameTooLargeError(out.byteLength, limit);
 }

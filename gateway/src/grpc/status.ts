@@ -54,7 +54,7 @@ export function decodeStatusProto(bytes: Uint8Array): GrpcStatus {
         if (f === 1 && t === 2) {
           const url = any.string();
           d.type = url.substring(url.lastIndexOf("/") + 1);
-        } else if (f === 2 && t === 2) d.value = any.bytes();
+        } else if (f === 2 && t === 2) d.value = Uint8Array.from(any.bytes());
         else any.skip(t);
       }
       status.details.push(d);

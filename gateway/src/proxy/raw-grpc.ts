@@ -9,7 +9,7 @@
 import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { FrameSizeWatcher, FrameTooLargeError } from "../grpc/frames.js";
+import { checkDecompressedSize, FLAG_COMPRESSED, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyRequestMetadata, forwardableResponseHeader, formatGrpcTimeout, parseGrpcTimeout } from "../grpc/headers.js";
 import { statusFromError, statusToTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
@@ -54,6 +54,9 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
       stream.end();
     }
   };
+  stream.on("error", () => {
+    // A client reset shows up as 'close' below; nothing else to do.
+  });
   stream.on("wantTrailers", () => {
     stream.sendTrailers(pendingTrailers ?? { "grpc-status": "0" });
   });
@@ -92,6 +95,25 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   for (const h of ["grpc-encoding", "grpc-accept-encoding", "user-agent"]) if (headers[h] !== undefined) upHeaders[h] = headers[h];
 
   const reqWatcher = new FrameSizeWatcher(route.maxRequestBytes);
+  // Compressed requests are split into messages so the limit applies to their decompressed size.
+  const reqEncoding = headers["grpc-encoding"];
+  const reqSplitter = typeof reqEncoding === "string" && reqEncoding !== "identity" ? new FrameSplitter(route.maxRequestBytes) : undefined;
+  /** Checks a request chunk against the size limit; false (and the call failed) when it is too large. */
+  const checkRequest = (chunk: Buffer): boolean => {
+    try {
+      reqWatcher.inspect(chunk);
+      if (reqSplitter) {
+        for (const f of reqSplitter.push(chunk)) {
+          if (f.flags & FLAG_COMPRESSED) checkDecompressedSize(reqEncoding as string, f.data, route.maxRequestBytes);
+        }
+      }
+      return true;
+    } catch (e) {
+      if (e instanceof FrameTooLargeError) tooLarge(e, "request");
+      else fail(statusFromError(e));
+      return false;
+    }
+  };
   const tooLarge = (e: FrameTooLargeError, what: string) =>
     fail({ code: Code.ResourceExhausted, message: `${what} ${e.message}`, details: [] });
 
@@ -118,19 +140,20 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   const pipeRequest = (call: UpstreamCall) => {
     const up = call.stream;
     stream.on("data", (chunk: Buffer) => {
-      try {
-        reqWatcher.inspect(chunk);
-      } catch (e) {
+      if (finished) return;
+      if (!checkRequest(chunk)) {
         call.cancel();
-        if (e instanceof FrameTooLargeError) tooLarge(e, "request");
         return;
       }
+      if (up.writableEnded || up.destroyed) return;
       if (!up.write(chunk)) {
         stream.pause();
         up.once("drain", () => stream.resume());
       }
     });
-    stream.on("end", () => up.end());
+    stream.on("end", () => {
+      if (!up.writableEnded && !up.destroyed) up.end();
+    });
   };
 
   const relayResponse = (call: UpstreamCall, h: IncomingHttpHeaders) => {
@@ -165,6 +188,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
         if (e instanceof FrameTooLargeError) tooLarge(e, "response");
         return;
       }
+      if (stream.writableEnded || stream.destroyed) return;
       if (!stream.write(chunk)) {
         up.pause();
         stream.once("drain", () => up.resume());
@@ -174,10 +198,6 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     up.on("trailers", (t) => {
       trailers = t;
       call.gotStatus = true;
-    });
-    let upError: Error | undefined;
-    up.on("error", (e) => {
-      upError = e;
     });
     up.on("close", () => {
       if (finished) return;
@@ -192,7 +212,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
         return;
       }
       call.finish(up.rstCode === NGHTTP2_CANCEL && abort.signal.aborted ? "cancelled" : "failed");
-      const why = upError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "ended without a status");
+      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "ended without a status");
       fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
     });
   };
@@ -202,13 +222,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on("data", (chunk: Buffer) => {
-      if (finished) return;
-      try {
-        reqWatcher.inspect(chunk);
-      } catch (e) {
-        if (e instanceof FrameTooLargeError) tooLarge(e, "request");
-        return;
-      }
+      if (finished || !checkRequest(chunk)) return;
       chunks.push(chunk);
       size += chunk.byteLength;
     });

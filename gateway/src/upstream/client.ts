@@ -153,7 +153,7 @@ async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall, opt
   const up = call.stream;
   try {
     for await (const m of requests) {
-      if (up.destroyed || up.closed) return;
+      if (up.destroyed || up.closed || up.writableEnded) return;
       if (!up.write(encodeFrame(0, m))) {
         await new Promise<void>((resolve) => {
           const go = () => {
@@ -166,7 +166,7 @@ async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall, opt
         });
       }
     }
-    if (!up.destroyed) up.end();
+    if (!up.destroyed && !up.writableEnded) up.end();
   } catch {
     if (!opts.signal.aborted) call.cancel();
   }

@@ -24,6 +24,8 @@ export class UpstreamCall {
   private done = false;
   /** Set when the worker's trailers (or a trailers-only response) were received. */
   gotStatus = false;
+  /** The last error the stream reported. */
+  lastError: Error | undefined;
 
   constructor(readonly stream: http2.ClientHttp2Stream, readonly lease: Lease) {}
 
@@ -97,6 +99,10 @@ export function openUpstream(
       return;
     }
     const call = new UpstreamCall(stream, lease);
+    // Stream errors surface through 'close' and rstCode; an unhandled 'error' would end the process.
+    stream.on("error", (e) => {
+      call.lastError = e;
+    });
 
     function retryOrFail(refused: boolean, err: ConnectError): void {
       const canRetry =
@@ -122,12 +128,8 @@ export function openUpstream(
     }
 
     let settled = false;
-    let error: Error | undefined;
     const onAbort = () => stream.close(NGHTTP2_CANCEL);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    stream.once("error", (e) => {
-      error = e;
-    });
     stream.once("response", (h) => {
       settled = true;
       opts.signal?.removeEventListener("abort", onAbort);
@@ -149,7 +151,7 @@ export function openUpstream(
       const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || (!wasConnected && !replica.isConnected);
       call.finish(opts.signal?.aborted ? "cancelled" : refused ? "refused" : "failed");
       if (opts.signal?.aborted) reject(new ConnectError("the client cancelled the call", Code.Canceled));
-      else retryOrFail(refused, transportError(route, replica, error, stream.rstCode));
+      else retryOrFail(refused, transportError(route, replica, call.lastError, stream.rstCode));
     };
     stream.once("close", onEarlyClose);
     stream.end(opts.body);

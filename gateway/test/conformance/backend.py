@@ -2,7 +2,7 @@
 workers use. The gateway proxies the conformance suite's reference client to it, so the suite checks the
 gateway's protocol handling end to end against a grpcio backend.
 
-    python gateway/test/conformance/backend.py --stubs build/conformance/gen [--receive-limit N]
+    python gateway/test/conformance/backend.py --stubs build/conformance/gen
 
 Prints "PORT <n>" on stdout once listening on an ephemeral port of 127.0.0.1. The stubs are generated at
 test time from the conformance .proto files in the Go module cache (see conformance.test.ts).
@@ -34,7 +34,6 @@ def _metadata(headers: Any) -> list[tuple[str, str | bytes]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stubs", required=True)
-    parser.add_argument("--receive-limit", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, args.stubs)
 
@@ -173,10 +172,7 @@ def main() -> None:
         return out
 
     async def serve() -> None:
-        options = [("grpc.so_reuseport", 0)]
-        if args.receive_limit > 0:
-            options.append(("grpc.max_receive_message_length", args.receive_limit))
-        server = grpc.aio.server(options=options)
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 << 20)])
         servicer = Service()
         pb_grpc.add_ConformanceServiceServicer_to_server(servicer, server)
         from grpc_health.v1 import health, health_pb2, health_pb2_grpc
