@@ -17,6 +17,8 @@ import { MODEL_SERVICE, startGateway, startModelWorker, testPool } from "../test
 import type { ModelWorker } from "../test/mesh.js";
 
 const SCRIPT = JSON.stringify({ tokens: ["Hello", ",", " world"] });
+/** buf curl reads -H values as CSV: a value with quotes or commas is quoted, its quotes doubled. */
+const csv = (v: string) => `"${v.replaceAll('"', '""')}"`;
 const BUF = join(ROOT, "node_modules/.bin/buf");
 let worker: ModelWorker;
 let gateway: Gateway;
@@ -118,7 +120,7 @@ describe("curl (Connect JSON)", () => {
 describe("buf curl (descriptors from the gateway's reflection)", () => {
   for (const protocol of ["grpc", "grpcweb", "connect"]) {
     it(`calls Complete and streams Generate over ${protocol}`, async () => {
-      const args = ["curl", "--protocol", protocol, "--http2-prior-knowledge", "-H", `x-agentos-script: ${SCRIPT}`];
+      const args = ["curl", "--protocol", protocol, "--http2-prior-knowledge", "-H", csv(`x-agentos-script: ${SCRIPT}`)];
       const unary = await run(BUF, [...args, "-d", '{"prompt":"hi"}', `${base}/agentos.model.v1.ModelService/Complete`], { timeoutMs: 60_000 });
       expect(unary.code, unary.stderr).toBe(0);
       expect(JSON.parse(unary.stdout)).toMatchObject({ text: "Hello, world" });
@@ -126,6 +128,7 @@ describe("buf curl (descriptors from the gateway's reflection)", () => {
       expect(stream.code, stream.stderr).toBe(0);
       const texts = stream.stdout.trim().split(/\n(?=\{)/).map((j) => (JSON.parse(j) as { text?: string }).text ?? "");
       expect(texts.join("")).toBe("Hello, world");
+      expect(texts.length).toBeGreaterThan(1);
     });
   }
 });
