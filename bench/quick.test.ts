@@ -69,7 +69,7 @@ describe("make bench-quick", () => {
 
   it("completes every load run without a failed call or stream", () => {
     const workloads = new Set(results.measurements.map((m) => m.workload));
-    for (const w of ["unary", "unary-fixed", "unary-common", "gateway-alone", "gateway-alone-ghz", "embed", "stream-max", "stream", "streams-many"]) {
+    for (const w of ["unary", "unary-fixed", "unary-common", "unary-light", "gateway-alone", "gateway-alone-ghz", "embed", "stream-max", "stream", "streams-many"]) {
       expect(workloads.has(w), w).toBe(true);
     }
     for (const m of results.measurements) {

@@ -8,6 +8,8 @@ export interface BenchOptions {
   warmupS: number;
   /** Unary calls in flight during closed-loop runs. */
   inFlight: number;
+  /** Fixed rate of the light-load latency run (calls/s). */
+  lightRate: number;
   /** Embedding batches in flight during closed-loop runs. */
   embedInFlight: number;
   /** Paced 256-token streams: the synthetic rate (tokens/s), streams per run and at once. */
@@ -36,6 +38,7 @@ export const FULL: BenchOptions = {
   durationS: 8,
   warmupS: 2,
   inFlight: 32,
+  lightRate: 100,
   embedInFlight: 16,
   streamRate: 100,
   streams: 24,
@@ -58,6 +61,7 @@ export const QUICK: BenchOptions = {
   durationS: 0.5,
   warmupS: 0.25,
   inFlight: 8,
+  lightRate: 50,
   embedInFlight: 4,
   streamRate: 1000,
   streams: 4,

@@ -182,6 +182,11 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
           if (!maxima[v.id] || !Number.isFinite(slowest)) continue;
           await guarded(data, { workload: "unary-common", variant: v.id, rep }, () => fixedRate(unaryTarget("unary-common", v, stacks, "model"), slowest / 2, o.durationS, rep));
         }
+        // Light load: the per-hop latency with (almost) no queueing.
+        for (const v of alternate(VARIANTS, rep)) {
+          if (!maxima[v.id]) continue;
+          await guarded(data, { workload: "unary-light", variant: v.id, rep }, () => fixedRate(unaryTarget("unary-light", v, stacks, "model"), o.lightRate, o.durationS, rep));
+        }
         for (const v of alternate(VARIANTS, rep)) {
           if (!ok.has(`embed:${v.id}`)) continue;
           await guarded(data, { workload: "embed", variant: v.id, rep }, () => closedLoop(unaryTarget("embed", v, stacks, "embedding", expected[v.id]?.embed), embedShape, rep));

@@ -10,6 +10,7 @@ import type { WireBytes } from "../measurement.js";
 import type { Row, Summary } from "./summary.js";
 
 interface ResultsLike {
+  measurements: { usage: { otherCpu: number; seconds: number } }[];
   started: string;
   finished: string;
   options: BenchOptions;
@@ -82,7 +83,7 @@ function unaryTable(s: Summary, workload: string, withRate = false): string {
       sp(r.cpuPer1k.total ?? r.cpuPer1k.worker ?? r.cpuPer1k.upstream),
       sp(r.peakMiB.gateway, 0),
       sp(r.peakMiB.worker ?? r.peakMiB.upstream, 0),
-      wireOf(s.wire, workload.replace(/-(fixed|common)$/, ""), r.variant),
+      wireOf(s.wire, workload.replace(/-(fixed|common|light)$/, ""), r.variant),
     ]),
   );
 }
@@ -128,6 +129,12 @@ export function renderReport(r: ResultsLike, s: Summary): string {
     `${o.reps} repetition(s); every figure is the median over them with the min–max in small print; variants alternate order between repetitions. ` +
     `Absolute numbers on a shared 2-core machine are noisy: the ratios measured in this one run are what count.`);
   out.push("");
+  const others = r.measurements.filter((x) => x.usage.seconds > 0).map((x) => x.usage.otherCpu / x.usage.seconds);
+  const othersMedian = others.length ? others.sort((a, b) => a - b)[Math.floor(others.length / 2)] : undefined;
+  if (othersMedian !== undefined) {
+    out.push(`During the measured runs everything but the measured processes (the load tool itself, and any other work on the machine) used a median of ${fmt(othersMedian)} of the ${m.before.cpus} cores (max ${fmt(Math.max(...others))}).`);
+    out.push("");
+  }
   out.push("## Targets");
   out.push("");
   out.push(table(["target", "goal", "measured", "met", "basis"], s.targets.map((t) => [t.name, t.goal, t.measured, t.met === undefined ? "–" : t.met ? "yes" : "**no**", t.basis])));
@@ -153,6 +160,10 @@ export function renderReport(r: ResultsLike, s: Summary): string {
   out.push(unaryTable(s, "unary-common", true));
   out.push("");
   out.push("![fixed-rate latency](plots/latency-unary-common.svg)");
+  out.push("");
+  out.push(`### Light load: every variant at ${o.lightRate} calls/s (vegeta)`);
+  out.push("");
+  out.push(unaryTable(s, "unary-light", true));
   out.push("");
   out.push("## Gateway alone: each gateway in front of a trivial native upstream (Go, fixed answers)");
   out.push("");
