@@ -32,6 +32,7 @@
  *   await build({ config, httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })] });
  */
 import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, ServerHttp2Stream, ServerHttp2Session } from "node:http2";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
@@ -91,6 +92,18 @@ export interface BuildOptions {
 /** gRPC with the protobuf codec: what workers speak, so it can be relayed without decoding. */
 function isRawGrpc(contentType: string | undefined): boolean {
   return contentType === "application/grpc" || contentType === "application/grpc+proto";
+}
+
+/** Marks an HTTP/1.1 response "connection: close" when its headers go out before the request body was read. */
+function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
+    if (!req.complete) {
+      res.shouldKeepAlive = false;
+      res.setHeader("connection", "close");
+    }
+    return writeHead.apply(this, args);
+  } as ServerResponse["writeHead"];
 }
 
 /** Builds and starts the gateway. */
@@ -155,6 +168,10 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.substring(0, q);
     if (rpcPaths.has(path)) {
+      // connect-node stops reading a request body it rejects (e.g. a message over the size limit). Over
+      // HTTP/1.1 the connection cannot be reused after an answer sent before the whole request was read:
+      // such an answer closes it.
+      if (req.httpVersionMajor === 1) closeIfAnsweredEarly(req as IncomingMessage, res as ServerResponse);
       adapter(req, res);
       return;
     }

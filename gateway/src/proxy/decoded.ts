@@ -13,7 +13,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { callUpstream, callUpstreamUnary, UpstreamError } from "../upstream/client.js";
+import { callUpstream, callUpstreamUnary, isUpstreamError } from "../upstream/client.js";
 import type { Route } from "../upstream/route.js";
 
 function options(ctx: HandlerContext) {
@@ -26,7 +26,7 @@ function copy(from: Headers, to: Headers): void {
 
 /** Moves an upstream failure's headers and trailers onto the context, and returns the error to throw. */
 function relayError(e: unknown, ctx: HandlerContext): ConnectError {
-  if (e instanceof UpstreamError) {
+  if (isUpstreamError(e)) {
     copy(e.responseHeader, ctx.responseHeader);
     copy(e.responseTrailer, ctx.responseTrailer);
     const err = new ConnectError(e.rawMessage, e.code);
@@ -83,7 +83,7 @@ export function registerDecoded(router: ConnectRouter, route: Route): void {
           for await (const msg of res.messages) yield decode(msg);
           copy(res.trailer, ctx.responseTrailer);
         } catch (e) {
-          if (e instanceof UpstreamError) e.responseHeader = new Headers();
+          if (isUpstreamError(e)) e.responseHeader = new Headers();
           throw relayError(e, ctx);
         }
       };

@@ -20,6 +20,9 @@ import type { Route } from "../upstream/route.js";
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
+/** Message encodings grpcio workers accept. */
+export const WORKER_ENCODINGS = ["identity", "gzip", "deflate"];
+
 function filterResponse(h: IncomingHttpHeaders, out: OutgoingHttpHeaders): void {
   for (const name in h) if (forwardableResponseHeader(name)) out[name] = h[name];
 }
@@ -94,6 +97,18 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   copyRequestMetadata(headers, upHeaders);
   for (const h of ["grpc-encoding", "grpc-accept-encoding", "user-agent"]) if (headers[h] !== undefined) upHeaders[h] = headers[h];
 
+  // Workers (grpcio) accept these request encodings; refuse others here with the list, as gRPC says.
+  const encoding = headers["grpc-encoding"];
+  if (typeof encoding === "string" && !WORKER_ENCODINGS.includes(encoding)) {
+    stream.respond({
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-accept-encoding": WORKER_ENCODINGS.join(","),
+      ...statusToTrailers({ code: Code.Unimplemented, message: `unsupported grpc-encoding "${encoding}"`, details: [] }),
+    }, { endStream: true });
+    finish(Code.Unimplemented);
+    return;
+  }
   const reqWatcher = new FrameSizeWatcher(route.maxRequestBytes);
   // Compressed requests are split into messages so the limit applies to their decompressed size.
   const reqEncoding = headers["grpc-encoding"];
@@ -152,6 +167,12 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
       }
     });
     stream.on("end", () => {
+      if (finished) return;
+      if (!reqWatcher.atBoundary) {
+        call.cancel();
+        fail({ code: Code.Internal, message: "request ended in the middle of a message", details: [] });
+        return;
+      }
       if (!up.writableEnded && !up.destroyed) up.end();
     });
   };
@@ -230,6 +251,10 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
       if (finished) return;
       if (!reqWatcher.atBoundary) {
         fail({ code: Code.Internal, message: "request ended in the middle of a message", details: [] });
+        return;
+      }
+      if (reqWatcher.count !== 1) {
+        fail({ code: Code.Unimplemented, message: `${route.method.name} takes exactly one request message, got ${reqWatcher.count}`, details: [] });
         return;
       }
       start(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));

@@ -11,11 +11,11 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { StreamResponse, Transport, UnaryResponse } from "@connectrpc/connect";
-import { callUpstream, callUpstreamUnary, UpstreamError } from "../upstream/client.js";
+import { callUpstream, callUpstreamUnary, isUpstreamError } from "../upstream/client.js";
 import type { Route } from "../upstream/route.js";
 
 function merged(e: unknown): ConnectError {
-  if (e instanceof UpstreamError) {
+  if (isUpstreamError(e)) {
     const md = new Headers(e.responseHeader);
     e.responseTrailer.forEach((v, k) => md.append(k, v));
     const err = new ConnectError(e.rawMessage, e.code, md);

@@ -25,8 +25,15 @@ export interface CallOptions {
 
 /** A failed upstream call: the status as a ConnectError, with the worker's headers and trailers apart. */
 export class UpstreamError extends ConnectError {
+  /** Brand: ConnectError's `instanceof` accepts any ConnectError, so subclasses are told apart by this. */
+  readonly upstream = true;
   responseHeader = new Headers();
   responseTrailer = new Headers();
+}
+
+/** True for an {@link UpstreamError} (not merely any ConnectError). */
+export function isUpstreamError(e: unknown): e is UpstreamError {
+  return e instanceof ConnectError && (e as Partial<UpstreamError>).upstream === true;
 }
 
 function upstreamHeaders(route: Route, opts: CallOptions): OutgoingHttpHeaders {
@@ -76,7 +83,14 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
   const up = call.stream;
   const onAbort = () => call.cancel();
   opts.signal.addEventListener("abort", onAbort, { once: true });
-  if (!single) void pump(requests, call, opts);
+  // A failure reading the client's requests (e.g. one too large) is the call's error, not the cancel it causes.
+  let requestError: ConnectError | undefined;
+  if (!single) {
+    void pump(requests, call).then((e) => {
+      requestError = e;
+    });
+  }
+  const failWith = (e: unknown): ConnectError => requestError ?? toError(e, opts);
 
   let h: IncomingHttpHeaders;
   try {
@@ -84,7 +98,7 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
   } catch (e) {
     opts.signal.removeEventListener("abort", onAbort);
     call.finish("failed");
-    throw toError(e, opts);
+    throw failWith(e);
   }
   const header = new Headers();
   copyResponseMetadata(h, header);
@@ -120,6 +134,7 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
         }
       }
       if (trailers === undefined) {
+        if (requestError) throw requestError;
         if (opts.signal.aborted) throw toError(opts.signal.reason, opts);
         throw new ConnectError(`${route.pool.service} replica ${call.lease.replica.address} ended the call without a status`, Code.Unavailable);
       }
@@ -136,6 +151,7 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
       }
       complete = true;
     } catch (e) {
+      if (requestError) throw requestError;
       if (e instanceof FrameTooLargeError) throw new ConnectError(`response ${e.message}`, Code.ResourceExhausted);
       if (e instanceof ConnectError) throw e;
       if (opts.signal.aborted) throw toError(opts.signal.reason, opts);
@@ -149,11 +165,12 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
   return { header, messages: messages(), trailer };
 }
 
-async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall, opts: CallOptions): Promise<void> {
+/** Writes the client's requests upstream; resolves with the error that stopped it, if any. */
+async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall): Promise<ConnectError | undefined> {
   const up = call.stream;
   try {
     for await (const m of requests) {
-      if (up.destroyed || up.closed || up.writableEnded) return;
+      if (up.destroyed || up.closed || up.writableEnded) return undefined;
       if (!up.write(encodeFrame(0, m))) {
         await new Promise<void>((resolve) => {
           const go = () => {
@@ -167,8 +184,11 @@ async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall, opt
       }
     }
     if (!up.destroyed && !up.writableEnded) up.end();
-  } catch {
-    if (!opts.signal.aborted) call.cancel();
+    return undefined;
+  } catch (e) {
+    const err = ConnectError.from(e);
+    call.cancel();
+    return err;
   }
 }
 
@@ -186,7 +206,7 @@ export async function callUpstreamUnary(
       message = m;
     }
   } catch (e) {
-    if (e instanceof UpstreamError) e.responseHeader = res.header;
+    if (isUpstreamError(e)) e.responseHeader = res.header;
     throw e;
   }
   if (message === undefined) throw new ConnectError("protocol error: worker sent no message for a unary method", Code.Unimplemented);
