@@ -2,12 +2,13 @@
  * The benchmark command (`make bench`, `make bench-quick`):
  *
  *   node --import tsx bench/src/main.ts [--quick] [--reps N] [--out DIR] [--phases unpaced,paced,many,real-embedding]
+ *   node --import tsx bench/src/main.ts --render DIR     (summary, report and plots again from DIR/results.json)
  *
  * Builds the benchmark's Go programs, runs every phase (run.ts), writes `results.json`, the markdown
- * report and the plots into DIR (default: bench/results/<timestamp>, then copied to bench/results/latest;
- * quick mode: build/bench/quick). Exits non-zero when a stack answered wrongly.
+ * report and the plots into DIR (default: bench/results/raw/<timestamp>, git-ignored, then copied to
+ * bench/results/latest; quick mode: build/bench/quick). Exits non-zero when a stack answered wrongly.
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FULL, QUICK } from "./options.js";
@@ -26,12 +27,32 @@ const { values } = parseArgs({
     out: { type: "string" },
     "no-plots": { type: "boolean", default: false },
     phases: { type: "string" },
+    render: { type: "string" },
   },
 });
+/** Writes summary.json, the plots and report.md of the results in `dir`. */
+async function writeReport(dir: string, results: Parameters<typeof renderReport>[0] & Parameters<typeof summarize>[0], plots: boolean): Promise<void> {
+  const summary = summarize(results);
+  writeFileSync(join(dir, "summary.json"), JSON.stringify(summary));
+  if (plots) await run(join(ROOT, ".venv/bin/python"), [join(ROOT, "bench/report/plots.py"), dir], { timeoutMs: 300_000 });
+  writeFileSync(join(dir, "report.md"), renderReport(results, summary));
+}
+
+/** JSON replacer: numbers to three decimals (microseconds, for milliseconds), so results.json stays small. */
+function compact(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
+}
+
+if (values.render) {
+  const results = JSON.parse(readFileSync(join(values.render, "results.json"), "utf8"));
+  await writeReport(values.render, results, !values["no-plots"]);
+  process.exit(0);
+}
+
 const options = { ...(values.quick ? QUICK : FULL) };
 if (values.reps) options.reps = Number(values.reps);
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-const dir = values.out ?? (options.quick ? join(ROOT, "build/bench/quick") : join(ROOT, "bench/results", stamp));
+const dir = values.out ?? (options.quick ? join(ROOT, "build/bench/quick") : join(ROOT, "bench/results/raw", stamp));
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
@@ -41,15 +62,15 @@ const before = machineInfo();
 const phases = values.phases ? (values.phases.split(",") as Phase[]) : PHASES;
 for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; known: ${PHASES.join(", ")}`);
 const data = await runBenchmark(dir, options, phases);
+for (const m of data.measurements) {
+  if (m.rep === 0) continue;
+  delete m.latencySample;
+  if (m.stream) Object.assign(m.stream, { gap_sample: [], ttft_sample: [], timelines: [] });
+}
 const after = machineInfo();
 const results = { started, finished: new Date().toISOString(), options, machine: { before, after }, ...data };
-writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 1));
-const summary = summarize(results);
-writeFileSync(join(dir, "summary.json"), JSON.stringify(summary, null, 1));
-if (!values["no-plots"]) {
-  await run(join(ROOT, ".venv/bin/python"), [join(ROOT, "bench/report/plots.py"), dir], { timeoutMs: 300_000 });
-}
-writeFileSync(join(dir, "report.md"), renderReport(results, summary));
+writeFileSync(join(dir, "results.json"), JSON.stringify(results, compact));
+await writeReport(dir, results, !values["no-plots"]);
 if (!options.quick && !values.out && !values.phases) {
   const latest = join(ROOT, "bench/results/latest");
   rmSync(latest, { recursive: true, force: true });
