@@ -2,10 +2,16 @@
  * Starts the gateway process: reads flags and environment, builds the server, and drains on SIGTERM or
  * SIGINT (readiness turns 503, listeners close, open calls get the grace period).
  *
- *   node --import tsx gateway/src/main.ts [--port 8080] [--config gateway/config/local.yaml] [--grace-ms 10000]
+ *   node --import tsx gateway/src/main.ts [--port 8080] [--config gateway/config/local.yaml] [--grace-ms 10000] [--workers N]
+ *
+ * `--workers N` (or AGENTOS_GATEWAY_WORKERS) runs N gateway processes sharing the port (node:cluster):
+ * Node runs JavaScript on one core, so N = the number of cores multiplies throughput. Each process has
+ * its own pools and health checks; /metrics and /readyz answer for the process that takes the request.
  *
  * Environment: AGENTOS_GATEWAY_CONFIG (config file), and the overrides listed in config/config.ts.
  */
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -22,6 +28,7 @@ async function main(): Promise<number> {
       host: { type: "string" },
       config: { type: "string" },
       "grace-ms": { type: "string", default: "10000" },
+      workers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -38,6 +45,10 @@ async function main(): Promise<number> {
   }
   if (values.host !== undefined) config.host = values.host;
   const graceMs = Number(values["grace-ms"]);
+  const workersFlag = values.workers ?? process.env.AGENTOS_GATEWAY_WORKERS ?? "1";
+  const workers = workersFlag === "auto" ? availableParallelism() : Number(workersFlag);
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers: ${workersFlag} is not a positive number or "auto"`);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, graceMs);
 
   const gateway = await build({
     config,
@@ -64,6 +75,29 @@ async function main(): Promise<number> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  return -1;
+}
+
+/** The cluster primary: starts the workers, restarts none (a dead worker ends the gateway), forwards SIGTERM. */
+function runPrimary(workers: number, graceMs: number): number {
+  console.log(`gateway: starting ${workers} worker processes`);
+  for (let i = 0; i < workers; i++) cluster.fork();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    setTimeout(() => process.exit(1), graceMs + 2000).unref();
+  };
+  cluster.on("exit", (w, code) => {
+    if (!stopping) {
+      console.error(`gateway worker ${w.process.pid} exited with ${code}; stopping`);
+      stop("SIGTERM");
+    }
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(stopping ? 0 : 1);
+  });
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGTERM"));
   return -1;
 }
 

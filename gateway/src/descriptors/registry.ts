@@ -14,8 +14,8 @@ import { createFileRegistry, createRegistry, fromBinary } from "@bufbuild/protob
 import type { DescFile, DescMethod, DescService, Registry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 
-/** Where the generated TypeScript lives (gen/ts at the repository root). */
-export const GENERATED_DIR = resolve(fileURLToPath(import.meta.url), "../../../../gen/ts");
+/** Where the generated TypeScript lives: gen/ts at the repository root, or AGENTOS_GENERATED_DIR. */
+export const GENERATED_DIR = process.env.AGENTOS_GENERATED_DIR ?? resolve(fileURLToPath(import.meta.url), "../../../../gen/ts");
 
 /** Every file, service and method the gateway can serve, looked up by name. */
 export class Catalog {

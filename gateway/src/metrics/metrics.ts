@@ -13,6 +13,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { Code } from "@connectrpc/connect";
 import type { BreakerState } from "../pool/breaker.js";
 
+interface MethodMetrics {
+  active: Gauge.Internal<"service" | "method">;
+  duration: Histogram.Internal<"service" | "method" | "protocol">;
+  calls(code: Code | 0): Counter.Internal;
+}
+
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, "half-open": 2 };
 
 /** gRPC code names as used in the `code` label (OK, CANCELLED, ...). */
@@ -53,18 +59,42 @@ export class GatewayMetrics {
 
   /** Starts timing a call; the returned function ends it with its final code. */
   start(service: string, method: string, protocol: string): (code: Code | 0) => void {
-    const t0 = process.hrtime.bigint();
-    const active = this.active.labels(service, method);
-    active.inc();
+    const m = this.method(service, method, protocol);
+    const t0 = performance.now();
+    m.active.inc();
     let done = false;
     return (code) => {
       if (done) return;
       done = true;
-      active.dec();
-      this.calls.labels(service, method, protocol, codeName(code)).inc();
-      this.duration.labels(service, method, protocol).observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      m.active.dec();
+      m.calls(code).inc();
+      m.duration.observe((performance.now() - t0) / 1000);
     };
   }
+
+  private readonly methods = new Map<string, MethodMetrics>();
+
+  /** The label children of one method and protocol, looked up once (label hashing costs on the hot path). */
+  private method(service: string, method: string, protocol: string): MethodMetrics {
+    const key = `${service}/${method}/${protocol}`;
+    let m = this.methods.get(key);
+    if (!m) {
+      const byCode = new Map<number, Counter.Internal>();
+      m = {
+        active: this.active.labels(service, method),
+        duration: this.duration.labels(service, method, protocol),
+        calls: (code) => {
+          let c = byCode.get(code);
+          if (!c) byCode.set(code, (c = this.calls.labels(service, method, protocol, codeName(code))));
+          return c;
+        },
+      };
+      this.methods.set(key, m);
+    }
+    return m;
+  }
+
+  private readonly outstandingChildren = new Map<string, Gauge.Internal<"service" | "replica">>();
 
   replicaHealth(service: string, replica: string, healthy: boolean): void {
     this.healthy.labels(service, replica).set(healthy ? 1 : 0);
@@ -73,7 +103,10 @@ export class GatewayMetrics {
     this.breaker.labels(service, replica).set(BREAKER_VALUE[state]);
   }
   replicaOutstanding(service: string, replica: string, n: number): void {
-    this.outstanding.labels(service, replica).set(n);
+    const key = `${service}/${replica}`;
+    let g = this.outstandingChildren.get(key);
+    if (!g) this.outstandingChildren.set(key, (g = this.outstanding.labels(service, replica)));
+    g.set(n);
   }
   upstreamCall(service: string, replica: string, outcome: string): void {
     this.upstream.labels(service, replica, outcome).inc();

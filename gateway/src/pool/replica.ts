@@ -4,10 +4,17 @@
  * least-outstanding-requests balancing).
  */
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import type { PoolConfig } from "../config/config.js";
 import { Breaker } from "./breaker.js";
 import type { BreakerState } from "./breaker.js";
 import { checkHealth, ServingStatus } from "./health-check.js";
+
+/** "host:port" or "[v6]:port" to its parts. */
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.substring(0, i).replace(/^\[|\]$/g, ""), port: Number(address.substring(i + 1)) };
+}
 
 /** What the pool is told when a replica's state changes (for metrics and readiness). */
 export interface ReplicaEvents {
@@ -60,9 +67,12 @@ export class Replica {
 
   private open(): http2.ClientHttp2Session {
     this.connected = false;
+    const { host, port } = splitAddress(this.address);
     const session = http2.connect(`http://${this.address}`, {
       settings: { enablePush: false, initialWindowSize: 1 << 20 },
       peerMaxConcurrentStreams: 1000,
+      // No Nagle: small gRPC frames must leave at once, not wait for the previous segment's ACK.
+      createConnection: () => net.connect({ host, port, noDelay: true }),
     });
     this.session = session;
     // The connection window: large enough that several streams flow at once.

@@ -4,7 +4,11 @@
  * trailers pass through (minus hop-by-hop and gateway-owned headers); the deadline is enforced here and
  * sent upstream as the remaining time; a client reset cancels the upstream stream; response data is
  * relayed chunk by chunk with backpressure (a slow client pauses the upstream stream, and HTTP/2 flow
- * control pauses the worker). Message sizes are checked on the frame headers as bytes go by.
+ * control pauses the worker). Message sizes are checked on the frame headers as bytes go by (and on the
+ * decompressed size of compressed requests).
+ *
+ * This is the hot path: callbacks rather than promises, no per-call AbortController, label children of
+ * metrics looked up once.
  */
 import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
@@ -13,7 +17,7 @@ import { checkDecompressedSize, FLAG_COMPRESSED, FrameSizeWatcher, FrameSplitter
 import { copyRequestMetadata, forwardableResponseHeader, formatGrpcTimeout, parseGrpcTimeout } from "../grpc/headers.js";
 import { statusFromError, statusToTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
-import { openUpstream } from "../upstream/open.js";
+import { openUpstreamBuffered, openUpstreamStreaming } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
@@ -23,8 +27,37 @@ const { NGHTTP2_CANCEL } = http2.constants;
 /** Message encodings grpcio workers accept. */
 export const WORKER_ENCODINGS = ["identity", "gzip", "deflate"];
 
+const STATUS_KEYS = ["grpc-status", "grpc-message", "grpc-status-details-bin"] as const;
+const noop = () => {};
+
 function filterResponse(h: IncomingHttpHeaders, out: OutgoingHttpHeaders): void {
   for (const name in h) if (forwardableResponseHeader(name)) out[name] = h[name];
+}
+
+/**
+ * Checks a whole request body of a unary or server-streaming call: exactly one complete message, within
+ * the size limit (decompressed, when compressed). Returns the status to fail with, or undefined.
+ */
+function checkSingleMessage(body: Buffer, route: Route, encoding: string | undefined): GrpcStatus | undefined {
+  let count = 0;
+  let off = 0;
+  while (off < body.byteLength) {
+    if (body.byteLength - off < 5) return { code: Code.Internal, message: "request ended in the middle of a message", details: [] };
+    const len = body.readUInt32BE(off + 1);
+    if (len > route.maxRequestBytes) return { code: Code.ResourceExhausted, message: `request message of ${len} bytes is larger than the limit of ${route.maxRequestBytes} bytes`, details: [] };
+    if (body.byteLength - off - 5 < len) return { code: Code.Internal, message: "request ended in the middle of a message", details: [] };
+    if (body[off]! & FLAG_COMPRESSED && encoding !== undefined) {
+      try {
+        checkDecompressedSize(encoding, body.subarray(off + 5, off + 5 + len), route.maxRequestBytes);
+      } catch (e) {
+        return { code: Code.ResourceExhausted, message: `request ${(e as Error).message}`, details: [] };
+      }
+    }
+    count++;
+    off += 5 + len;
+  }
+  if (count !== 1) return { code: Code.Unimplemented, message: `${route.method.name} takes exactly one request message, got ${count}`, details: [] };
+  return undefined;
 }
 
 /** Relays one gRPC call received on an HTTP/2 stream to the route's pool. */
@@ -35,12 +68,12 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   let upstream: UpstreamCall | undefined;
   let timer: NodeJS.Timeout | undefined;
   let pendingTrailers: OutgoingHttpHeaders | undefined;
-  const abort = new AbortController();
+  let clientGone = false;
 
   const finish = (code: Code | 0) => {
     if (finished) return;
     finished = true;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     done(code);
   };
 
@@ -57,24 +90,39 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
       stream.end();
     }
   };
-  stream.on("error", () => {
-    // A client reset shows up as 'close' below; nothing else to do.
-  });
-  stream.on("wantTrailers", () => {
-    stream.sendTrailers(pendingTrailers ?? { "grpc-status": "0" });
-  });
+  stream.on("error", noop); // a client reset shows up as 'close'
+  stream.on("wantTrailers", () => stream.sendTrailers(pendingTrailers ?? { "grpc-status": "0" }));
+
+  // Request encodings the workers cannot read are refused here, with the list, as gRPC says.
+  const encoding = headers["grpc-encoding"] as string | undefined;
+  if (encoding !== undefined && !WORKER_ENCODINGS.includes(encoding)) {
+    headersSent = true;
+    finish(Code.Unimplemented);
+    stream.respond(
+      {
+        ":status": 200,
+        "content-type": "application/grpc",
+        "grpc-accept-encoding": WORKER_ENCODINGS.join(","),
+        ...statusToTrailers({ code: Code.Unimplemented, message: `unsupported grpc-encoding "${encoding}"`, details: [] }),
+      },
+      { endStream: true },
+    );
+    return;
+  }
+  const compressedRequests = encoding !== undefined && encoding !== "identity" ? encoding : undefined;
 
   // Deadline.
-  const clientTimeout = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
+  const rawTimeout = headers["grpc-timeout"] as string | undefined;
+  const clientTimeout = rawTimeout === undefined ? undefined : parseGrpcTimeout(rawTimeout);
   if (clientTimeout !== undefined && Number.isNaN(clientTimeout)) {
-    fail({ code: Code.InvalidArgument, message: `malformed grpc-timeout "${String(headers["grpc-timeout"])}"`, details: [] });
+    fail({ code: Code.InvalidArgument, message: `malformed grpc-timeout "${rawTimeout}"`, details: [] });
     return;
   }
   const timeoutMs = effectiveTimeout(route, clientTimeout);
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
-      abort.abort();
+      clientGone = true;
       upstream?.cancel();
       fail({ code: Code.DeadlineExceeded, message: `deadline of ${timeoutMs} ms exceeded`, details: [] });
     }, timeoutMs);
@@ -83,7 +131,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   // The client went away: cancel upstream.
   stream.on("close", () => {
     if (finished) return;
-    abort.abort();
+    clientGone = true;
     upstream?.cancel();
     finish(Code.Canceled);
   });
@@ -95,118 +143,44 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     te: "trailers",
   };
   copyRequestMetadata(headers, upHeaders);
-  for (const h of ["grpc-encoding", "grpc-accept-encoding", "user-agent"]) if (headers[h] !== undefined) upHeaders[h] = headers[h];
-
-  // Workers (grpcio) accept these request encodings; refuse others here with the list, as gRPC says.
-  const encoding = headers["grpc-encoding"];
-  if (typeof encoding === "string" && !WORKER_ENCODINGS.includes(encoding)) {
-    stream.respond({
-      ":status": 200,
-      "content-type": "application/grpc",
-      "grpc-accept-encoding": WORKER_ENCODINGS.join(","),
-      ...statusToTrailers({ code: Code.Unimplemented, message: `unsupported grpc-encoding "${encoding}"`, details: [] }),
-    }, { endStream: true });
-    finish(Code.Unimplemented);
-    return;
-  }
-  const reqWatcher = new FrameSizeWatcher(route.maxRequestBytes);
-  // Compressed requests are split into messages so the limit applies to their decompressed size.
-  const reqEncoding = headers["grpc-encoding"];
-  const reqSplitter = typeof reqEncoding === "string" && reqEncoding !== "identity" ? new FrameSplitter(route.maxRequestBytes) : undefined;
-  /** Checks a request chunk against the size limit; false (and the call failed) when it is too large. */
-  const checkRequest = (chunk: Buffer): boolean => {
-    try {
-      reqWatcher.inspect(chunk);
-      if (reqSplitter) {
-        for (const f of reqSplitter.push(chunk)) {
-          if (f.flags & FLAG_COMPRESSED) checkDecompressedSize(reqEncoding as string, f.data, route.maxRequestBytes);
-        }
-      }
-      return true;
-    } catch (e) {
-      if (e instanceof FrameTooLargeError) tooLarge(e, "request");
-      else fail(statusFromError(e));
-      return false;
-    }
-  };
-  const tooLarge = (e: FrameTooLargeError, what: string) =>
-    fail({ code: Code.ResourceExhausted, message: `${what} ${e.message}`, details: [] });
-
-  const start = (body: Buffer | undefined) => {
-    if (finished) return;
+  if (encoding !== undefined) upHeaders["grpc-encoding"] = encoding;
+  if (headers["grpc-accept-encoding"] !== undefined) upHeaders["grpc-accept-encoding"] = headers["grpc-accept-encoding"];
+  if (headers["user-agent"] !== undefined) upHeaders["user-agent"] = headers["user-agent"];
+  const setTimeoutHeader = () => {
     if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
-    openUpstream(route, upHeaders, { body, signal: abort.signal }).then(
-      ({ call, response }) => {
-        if (finished) {
-          call.cancel();
-          return;
-        }
-        upstream = call;
-        if (body === undefined) pipeRequest(call);
-        response.then((h) => relayResponse(call, h), (e: unknown) => {
-          call.finish("failed");
-          fail(statusFromError(e));
-        });
-      },
-      (e: unknown) => fail(statusFromError(e)),
-    );
-  };
-
-  const pipeRequest = (call: UpstreamCall) => {
-    const up = call.stream;
-    stream.on("data", (chunk: Buffer) => {
-      if (finished) return;
-      if (!checkRequest(chunk)) {
-        call.cancel();
-        return;
-      }
-      if (up.writableEnded || up.destroyed) return;
-      if (!up.write(chunk)) {
-        stream.pause();
-        up.once("drain", () => stream.resume());
-      }
-    });
-    stream.on("end", () => {
-      if (finished) return;
-      if (!reqWatcher.atBoundary) {
-        call.cancel();
-        fail({ code: Code.Internal, message: "request ended in the middle of a message", details: [] });
-        return;
-      }
-      if (!up.writableEnded && !up.destroyed) up.end();
-    });
   };
 
   const relayResponse = (call: UpstreamCall, h: IncomingHttpHeaders) => {
     const up = call.stream;
-    if (h["grpc-status"] !== undefined) {
+    if (finished || stream.closed) {
+      call.cancel();
+      return;
+    }
+    const status = h["grpc-status"];
+    const out: OutgoingHttpHeaders = { ":status": 200, "content-type": (h["content-type"] as string | undefined) ?? "application/grpc" };
+    filterResponse(h, out);
+    if (status !== undefined) {
       // Trailers-only response: relay as trailers-only.
       call.gotStatus = true;
       call.finish("ok");
-      if (finished || stream.closed) return;
-      const out: OutgoingHttpHeaders = { ":status": 200, "content-type": (h["content-type"] as string) ?? "application/grpc" };
-      filterResponse(h, out);
-      for (const k of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) if (h[k] !== undefined) out[k] = h[k];
+      for (const k of STATUS_KEYS) if (h[k] !== undefined) out[k] = h[k];
       headersSent = true;
-      finish(Number(h["grpc-status"]) as Code);
+      finish(Number(status) as Code);
       stream.respond(out, { endStream: true });
       return;
     }
-    const out: OutgoingHttpHeaders = { ":status": 200, "content-type": (h["content-type"] as string) ?? "application/grpc" };
-    filterResponse(h, out);
     if (h["grpc-encoding"] !== undefined) out["grpc-encoding"] = h["grpc-encoding"];
     if (h["grpc-accept-encoding"] !== undefined) out["grpc-accept-encoding"] = h["grpc-accept-encoding"];
-    if (finished || stream.closed) return;
     headersSent = true;
     stream.respond(out, { waitForTrailers: true });
-    const resWatcher = new FrameSizeWatcher(route.maxResponseBytes);
+    let resWatcher: FrameSizeWatcher | undefined;
     up.on("data", (chunk: Buffer) => {
       if (finished) return;
       try {
-        resWatcher.inspect(chunk);
+        (resWatcher ??= new FrameSizeWatcher(route.maxResponseBytes)).inspect(chunk);
       } catch (e) {
         call.cancel();
-        if (e instanceof FrameTooLargeError) tooLarge(e, "response");
+        if (e instanceof FrameTooLargeError) fail({ code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] });
         return;
       }
       if (stream.writableEnded || stream.destroyed) return;
@@ -215,24 +189,26 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
         stream.once("drain", () => up.resume());
       }
     });
+    // Trailers arrive with the end of the stream, possibly before buffered data has been read (the
+    // stream may be paused for backpressure): keep them, and end the client's call on 'end'.
     let trailers: IncomingHttpHeaders | undefined;
-    up.on("trailers", (t) => {
+    up.on("trailers", (t: IncomingHttpHeaders) => {
       trailers = t;
+    });
+    up.on("end", () => {
+      if (finished || trailers === undefined || trailers["grpc-status"] === undefined) return;
       call.gotStatus = true;
+      call.finish("ok");
+      const t: OutgoingHttpHeaders = {};
+      filterResponse(trailers, t);
+      for (const k of STATUS_KEYS) if (trailers[k] !== undefined) t[k] = trailers[k];
+      pendingTrailers = t;
+      finish(Number(trailers["grpc-status"]) as Code);
+      if (!stream.closed) stream.end();
     });
     up.on("close", () => {
       if (finished) return;
-      if (trailers !== undefined && trailers["grpc-status"] !== undefined) {
-        call.finish("ok");
-        const t: OutgoingHttpHeaders = {};
-        filterResponse(trailers, t);
-        for (const k of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) if (trailers[k] !== undefined) t[k] = trailers[k];
-        pendingTrailers = t;
-        finish(Number(trailers["grpc-status"]) as Code);
-        if (!stream.closed) stream.end();
-        return;
-      }
-      call.finish(up.rstCode === NGHTTP2_CANCEL && abort.signal.aborted ? "cancelled" : "failed");
+      call.finish(up.rstCode === NGHTTP2_CANCEL && clientGone ? "cancelled" : "failed");
       const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "ended without a status");
       fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
     });
@@ -240,28 +216,84 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
 
   if (route.method.methodKind === "unary" || route.method.methodKind === "server_streaming") {
     // One request message: read it whole (bounded by the size limit) so the call can be retried.
-    const chunks: Buffer[] = [];
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     stream.on("data", (chunk: Buffer) => {
-      if (finished || !checkRequest(chunk)) return;
-      chunks.push(chunk);
+      if (finished) return;
       size += chunk.byteLength;
+      if (size > route.maxRequestBytes + 5) {
+        fail({ code: Code.ResourceExhausted, message: `request larger than the limit of ${route.maxRequestBytes} bytes`, details: [] });
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     });
     stream.on("end", () => {
       if (finished) return;
-      if (!reqWatcher.atBoundary) {
-        fail({ code: Code.Internal, message: "request ended in the middle of a message", details: [] });
-        return;
-      }
-      if (reqWatcher.count !== 1) {
-        fail({ code: Code.Unimplemented, message: `${route.method.name} takes exactly one request message, got ${reqWatcher.count}`, details: [] });
-        return;
-      }
-      start(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      const body = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
+      const bad = checkSingleMessage(body, route, compressedRequests);
+      if (bad) return fail(bad);
+      setTimeoutHeader();
+      openUpstreamBuffered(
+        route,
+        upHeaders,
+        body,
+        { isCancelled: () => clientGone, onStream: (call) => (upstream = call) },
+        (err, call, h) => {
+          if (err !== undefined) return fail(statusFromError(err));
+          relayResponse(call!, h!);
+        },
+      );
     });
-  } else {
-    start(undefined);
+    return;
   }
+
+  // Client- and bidi-streaming: requests flow through as they come, checked frame by frame.
+  setTimeoutHeader();
+  let opened: ReturnType<typeof openUpstreamStreaming>;
+  try {
+    opened = openUpstreamStreaming(route, upHeaders);
+  } catch (e) {
+    fail(statusFromError(e));
+    return;
+  }
+  const call = (upstream = opened.call);
+  const up = call.stream;
+  const reqWatcher = new FrameSizeWatcher(route.maxRequestBytes);
+  const reqSplitter = compressedRequests ? new FrameSplitter(route.maxRequestBytes) : undefined;
+  stream.on("data", (chunk: Buffer) => {
+    if (finished) return;
+    try {
+      reqWatcher.inspect(chunk);
+      if (reqSplitter) for (const f of reqSplitter.push(chunk)) if (f.flags & FLAG_COMPRESSED) checkDecompressedSize(compressedRequests!, f.data, route.maxRequestBytes);
+    } catch (e) {
+      call.cancel();
+      fail(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `request ${e.message}`, details: [] } : statusFromError(e));
+      return;
+    }
+    if (up.writableEnded || up.destroyed) return;
+    if (!up.write(chunk)) {
+      stream.pause();
+      up.once("drain", () => stream.resume());
+    }
+  });
+  stream.on("end", () => {
+    if (finished) return;
+    if (!reqWatcher.atBoundary) {
+      call.cancel();
+      fail({ code: Code.Internal, message: "request ended in the middle of a message", details: [] });
+      return;
+    }
+    if (!up.writableEnded && !up.destroyed) up.end();
+  });
+  opened.response.then(
+    (h) => relayResponse(call, h),
+    (e: unknown) => {
+      call.finish("failed");
+      fail(statusFromError(e));
+    },
+  );
 }
 
 /** Answers a gRPC call on an HTTP/2 stream with an error, e.g. for an unknown method. */

@@ -26,6 +26,10 @@ export class UpstreamCall {
   gotStatus = false;
   /** The last error the stream reported. */
   lastError: Error | undefined;
+  /** Records stream errors: they surface through 'close' and rstCode; an unhandled 'error' would end the process. */
+  readonly onError = (e: Error): void => {
+    this.lastError = e;
+  };
 
   constructor(readonly stream: http2.ClientHttp2Stream, readonly lease: Lease) {}
 
@@ -49,113 +53,140 @@ export function transportError(route: Route, replica: Replica, err: Error | unde
   return new ConnectError(`${route.pool.service} replica ${replica.address} failed: ${why}`, Code.Unavailable);
 }
 
-function isTrailersOnlyUnavailable(h: IncomingHttpHeaders): boolean {
-  return h["grpc-status"] === "14";
-}
-
 interface OpenOptions {
   /** The whole request body (one enveloped message) for unary and server-streaming methods: enables retries. */
   body?: Buffer;
+  /** The client's cancellation (the decoding path); the raw relay uses `isCancelled` and `onStream`. */
   signal?: AbortSignal;
+  /** Polled before each attempt: true when the client has gone away. */
+  isCancelled?: () => boolean;
+  /** Told of each upstream stream as it is created, so the caller can cancel it. */
+  onStream?: (call: UpstreamCall) => void;
 }
 
+/** What an opened call hands back: the call, and its response headers (for streamed requests, a promise). */
+export type OpenCallback = (err: unknown, call?: UpstreamCall, headers?: IncomingHttpHeaders) => void;
+
+const CANCELLED = () => new ConnectError("the client cancelled the call", Code.Canceled);
+
 /**
- * Opens the call. With a body, resolves once response headers arrive, after any retries. Without one
- * (client- and bidi-streaming), resolves at once with the stream, whose request side the caller writes.
- * Rejects with UNAVAILABLE (no replica, transport failure), RESOURCE_EXHAUSTED (pool full) or CANCELLED.
+ * Opens a call with a whole request body (unary, server-streaming): calls back once response headers
+ * arrive, after any retries, or with the error (UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED).
+ * Callback style: this is the gateway's hot path.
  */
-export function openUpstream(
-  route: Route,
-  headers: OutgoingHttpHeaders,
-  opts: OpenOptions,
-): Promise<{ call: UpstreamCall; response: Promise<IncomingHttpHeaders> }> {
-  const tried = new Set<Replica>();
+export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders, body: Buffer, opts: OpenOptions, done: OpenCallback): void {
   const pool = route.pool;
   pool.budget.recordCall();
+  let tried: Set<Replica> | undefined;
   let attempt = 0;
+  const cancelled = () => opts.isCancelled?.() === true || opts.signal?.aborted === true;
 
-  const tryOnce = (resolve: (v: { call: UpstreamCall; response: Promise<IncomingHttpHeaders> }) => void, reject: (e: unknown) => void): void => {
+  const tryOnce = (): void => {
     attempt++;
-    if (opts.signal?.aborted) {
-      reject(new ConnectError("the client cancelled the call", Code.Canceled));
-      return;
-    }
+    if (cancelled()) return done(CANCELLED());
     let lease: Lease;
     try {
       lease = pool.pick(tried);
     } catch (e) {
-      reject(e);
-      return;
+      return done(e);
     }
     const replica = lease.replica;
-    tried.add(replica);
     const wasConnected = replica.isConnected;
+    const retryOrFail = (refused: boolean, err: ConnectError): void => {
+      (tried ??= new Set()).add(replica);
+      const canRetry =
+        !cancelled() &&
+        (refused ? tried.size < pool.replicas.length : route.idempotent && attempt < pool.cfg.retry.maxAttempts) &&
+        pool.budget.tryRetry();
+      if (canRetry) {
+        route.metrics.retry(pool.service);
+        tryOnce();
+      } else done(err);
+    };
     let stream: http2.ClientHttp2Stream;
     try {
       stream = replica.connection().request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
-      retryOrFail(true, transportError(route, replica, e as Error, undefined));
-      return;
+      return retryOrFail(true, transportError(route, replica, e as Error, undefined));
     }
     const call = new UpstreamCall(stream, lease);
-    // Stream errors surface through 'close' and rstCode; an unhandled 'error' would end the process.
-    stream.on("error", (e) => {
-      call.lastError = e;
-    });
-
-    function retryOrFail(refused: boolean, err: ConnectError): void {
-      const canRetry =
-        opts.body !== undefined &&
-        !opts.signal?.aborted &&
-        (refused ? tried.size < pool.replicas.length : route.idempotent && attempt < pool.cfg.retry.maxAttempts) &&
-        pool.budget.tryRetry();
-      if (canRetry) {
-        route.metrics.retry(pool.service);
-        tryOnce(resolve, reject);
-      } else reject(err);
-    }
-
-    if (opts.body === undefined) {
-      // Streamed request: no retry possible once the caller starts writing.
-      const response = new Promise<IncomingHttpHeaders>((res, rej) => {
-        stream.once("response", (h) => res(h));
-        stream.once("close", () => rej(transportError(route, replica, undefined, stream.rstCode)));
-      });
-      response.catch(() => {});
-      resolve({ call, response });
-      return;
-    }
-
+    stream.on("error", call.onError);
+    opts.onStream?.(call);
     let settled = false;
-    const onAbort = () => stream.close(NGHTTP2_CANCEL);
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    stream.once("response", (h) => {
-      settled = true;
-      opts.signal?.removeEventListener("abort", onAbort);
-      stream.removeListener("close", onEarlyClose);
-      if (isTrailersOnlyUnavailable(h) && route.idempotent && attempt < pool.cfg.retry.maxAttempts && !opts.signal?.aborted && pool.budget.tryRetry()) {
-        call.gotStatus = true;
-        call.finish("failed");
-        stream.close(NGHTTP2_CANCEL);
-        route.metrics.retry(pool.service);
-        tryOnce(resolve, reject);
-        return;
-      }
-      resolve({ call, response: Promise.resolve(h) });
-    });
+    const onAbort = opts.signal ? () => stream.close(NGHTTP2_CANCEL) : undefined;
+    if (onAbort) opts.signal!.addEventListener("abort", onAbort, { once: true });
     const onEarlyClose = () => {
       if (settled) return;
       settled = true;
-      opts.signal?.removeEventListener("abort", onAbort);
+      if (onAbort) opts.signal!.removeEventListener("abort", onAbort);
       const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || (!wasConnected && !replica.isConnected);
-      call.finish(opts.signal?.aborted ? "cancelled" : refused ? "refused" : "failed");
-      if (opts.signal?.aborted) reject(new ConnectError("the client cancelled the call", Code.Canceled));
+      const isCancelled = cancelled();
+      call.finish(isCancelled ? "cancelled" : refused ? "refused" : "failed");
+      if (isCancelled) done(CANCELLED());
       else retryOrFail(refused, transportError(route, replica, call.lastError, stream.rstCode));
     };
+    stream.once("response", (h) => {
+      settled = true;
+      if (onAbort) opts.signal!.removeEventListener("abort", onAbort);
+      stream.removeListener("close", onEarlyClose);
+      if (h["grpc-status"] === "14" && route.idempotent && attempt < pool.cfg.retry.maxAttempts && !cancelled() && pool.budget.tryRetry()) {
+        // A trailers-only UNAVAILABLE of an idempotent method: nothing reached the client yet, try another replica.
+        call.gotStatus = true;
+        call.finish("failed");
+        stream.close(NGHTTP2_CANCEL);
+        (tried ??= new Set()).add(replica);
+        route.metrics.retry(pool.service);
+        tryOnce();
+        return;
+      }
+      done(undefined, call, h);
+    });
     stream.once("close", onEarlyClose);
-    stream.end(opts.body);
+    stream.end(body);
   };
+  tryOnce();
+}
 
-  return new Promise((resolve, reject) => tryOnce(resolve, reject));
+/**
+ * Opens a call whose requests the caller streams (client- and bidi-streaming): no retry is possible once
+ * writing starts. Resolves at once with the stream and a promise of its response headers.
+ */
+export function openUpstreamStreaming(route: Route, headers: OutgoingHttpHeaders): { call: UpstreamCall; response: Promise<IncomingHttpHeaders> } {
+  route.pool.budget.recordCall();
+  const lease = route.pool.pick();
+  const replica = lease.replica;
+  let stream: http2.ClientHttp2Stream;
+  try {
+    stream = replica.connection().request(headers, { endStream: false });
+  } catch (e) {
+    lease.release("refused");
+    throw transportError(route, replica, e as Error, undefined);
+  }
+  const call = new UpstreamCall(stream, lease);
+  stream.on("error", call.onError);
+  const response = new Promise<IncomingHttpHeaders>((res, rej) => {
+    stream.once("response", (h) => res(h));
+    stream.once("close", () => rej(transportError(route, replica, call.lastError, stream.rstCode)));
+  });
+  response.catch(() => {});
+  return { call, response };
+}
+
+/** Promise form of both, used by the decoding path. */
+export function openUpstream(
+  route: Route,
+  headers: OutgoingHttpHeaders,
+  opts: OpenOptions,
+): Promise<{ call: UpstreamCall; response: Promise<IncomingHttpHeaders> }> {
+  if (opts.body === undefined) {
+    try {
+      return Promise.resolve(openUpstreamStreaming(route, headers));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  return new Promise((resolve, reject) =>
+    openUpstreamBuffered(route, headers, opts.body!, opts, (err, call, h) => (err !== undefined ? reject(err) : resolve({ call: call!, response: Promise.resolve(h!) }))),
+  );
 }
