@@ -129,7 +129,13 @@ class EventStream(Response):
         )
 
         async def emit(chunk: Chunk) -> None:
-            await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(chunk_json(chunk)) + b"\n\n", "more_body": True})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"data: " + orjson.dumps(chunk_json(chunk)) + b"\n\n",
+                    "more_body": True,
+                }
+            )
 
         generation = asyncio.ensure_future(self.engine.generate(self.request, emit))
         watcher = asyncio.ensure_future(self._wait_disconnect(receive, generation))
@@ -137,7 +143,11 @@ class EventStream(Response):
             final = await generation
             last = b"data: " + orjson.dumps(chunk_json(final)) + b"\n\n"
         except WorkerError as err:
-            last = b"event: error\ndata: " + orjson.dumps({"code": err.code.name, "message": err.message}) + b"\n\n"
+            last = (
+                b"event: error\ndata: "
+                + orjson.dumps({"code": err.code.name, "message": err.message})
+                + b"\n\n"
+            )
         except asyncio.CancelledError:
             return
         finally:
@@ -192,7 +202,9 @@ def build(engine: ModelEngine, batcher: Batcher, embedding_model: str) -> FastAP
     async def embeddings(req: EmbedRequest) -> Response:
         if req.model and req.model != embedding_model:
             return Response(
-                orjson.dumps({"code": "NOT_FOUND", "message": f"embedding model {req.model!r} is not served"}),
+                orjson.dumps(
+                    {"code": "NOT_FOUND", "message": f"embedding model {req.model!r} is not served"}
+                ),
                 status_code=404,
                 media_type=JSON,
             )
@@ -200,7 +212,10 @@ def build(engine: ModelEngine, batcher: Batcher, embedding_model: str) -> FastAP
         body = {
             "model": embedding_model,
             "dimensions": int(result.vectors.shape[1]),
-            "embeddings": [{"values": row, "truncated": cut} for row, cut in zip(result.vectors, result.truncated, strict=True)],
+            "embeddings": [
+                {"values": row, "truncated": cut}
+                for row, cut in zip(result.vectors, result.truncated, strict=True)
+            ],
             "total_tokens": result.tokens,
         }
         return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON)

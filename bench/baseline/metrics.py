@@ -15,8 +15,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workers.runtime.metrics import DURATION_BUCKETS
 
-REQUESTS = Counter("baseline_http_requests", "HTTP requests finished, by route and status", ["route", "status"])
-DURATION = Histogram("baseline_http_request_duration_seconds", "Duration of HTTP requests", ["route"], buckets=DURATION_BUCKETS)
+REQUESTS = Counter(
+    "baseline_http_requests", "HTTP requests finished, by route and status", ["route", "status"]
+)
+DURATION = Histogram(
+    "baseline_http_request_duration_seconds", "Duration of HTTP requests", ["route"], buckets=DURATION_BUCKETS
+)
 IN_FLIGHT = Gauge("baseline_http_requests_in_flight", "HTTP requests being served", ["route"])
 
 

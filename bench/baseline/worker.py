@@ -14,7 +14,8 @@ import asyncio
 import uvicorn
 
 from bench.baseline.app import build
-from bench.synthetic.encoder import MODEL_ID as SYNTHETIC_EMBEDDING, SyntheticEncoder
+from bench.synthetic.encoder import MODEL_ID as SYNTHETIC_EMBEDDING
+from bench.synthetic.encoder import SyntheticEncoder
 from workers.embedding.batcher import Batcher
 from workers.model.admission import Admission
 from workers.model.backends.synthetic import SyntheticBackend
@@ -27,10 +28,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--synthetic-rate", type=float, default=0.0, help="tokens/s per stream; 0 = as fast as read")
-    p.add_argument("--max-concurrency", type=int, default=DEFAULT_SLOTS["synthetic"], help="generations at once")
+    p.add_argument(
+        "--synthetic-rate", type=float, default=0.0, help="tokens/s per stream; 0 = as fast as read"
+    )
+    p.add_argument(
+        "--max-concurrency", type=int, default=DEFAULT_SLOTS["synthetic"], help="generations at once"
+    )
     p.add_argument("--max-queue", type=int, default=64, help="generations waiting for a slot")
-    p.add_argument("--embedding", choices=["synthetic", "real"], default="synthetic", help="the encoder behind /v1/embeddings")
+    p.add_argument(
+        "--embedding",
+        choices=["synthetic", "real"],
+        default="synthetic",
+        help="the encoder behind /v1/embeddings",
+    )
     return p.parse_args(argv)
 
 

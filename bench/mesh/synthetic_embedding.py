@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
+
 from bench.synthetic.encoder import MODEL_ID, SyntheticEncoder
 from workers.embedding.batcher import Batcher
 from workers.embedding.servicer import EmbeddingServicer
@@ -34,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         await batcher.embed(["warm-up"])
 
     def add(server) -> None:  # type: ignore[no-untyped-def]
-        embedding_pb2_grpc.add_EmbeddingServiceServicer_to_server(EmbeddingServicer(batcher, MODEL_ID), server)
+        embedding_pb2_grpc.add_EmbeddingServiceServicer_to_server(
+            EmbeddingServicer(batcher, MODEL_ID), server
+        )
 
     return run(lambda: serve(config, [Registration(SERVICE, add)], load=load, close=batcher.close), config)
 

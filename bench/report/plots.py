@@ -16,7 +16,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("svg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 plt.rcParams["svg.hashsalt"] = "agentos-bench"  # stable ids: re-running gives the same file for the same data
 plt.rcParams["svg.fonttype"] = "none"
@@ -52,14 +52,23 @@ def first_rep(measurements: list[dict[str, Any]], workload: str) -> list[dict[st
     seen: set[str] = set()
     out = []
     for m in measurements:
-        if m["workload"] == workload and m["ok"] and m["variant"] not in seen and (m.get("latencySample") or m.get("stream")):
+        if (
+            m["workload"] == workload
+            and m["ok"]
+            and m["variant"] not in seen
+            and (m.get("latencySample") or m.get("stream"))
+        ):
             seen.add(m["variant"])
             out.append(m)
     return out
 
 
 def throughput_bars(summary: dict[str, Any], out: Path) -> None:
-    panels = [("unary", "small unary, calls/s"), ("embed", "embeddings batch, calls/s"), ("gateway-alone", "gateway alone, calls/s")]
+    panels = [
+        ("unary", "small unary, calls/s"),
+        ("embed", "embeddings batch, calls/s"),
+        ("gateway-alone", "gateway alone, calls/s"),
+    ]
     fig, axes = plt.subplots(1, len(panels), figsize=(15, 4.5))
     for ax, (workload, title) in zip(axes, panels, strict=True):
         rows = [r for r in summary["rows"] if r["workload"] == workload and r["reps"] > 0]
@@ -105,7 +114,13 @@ def stream_timelines(results: dict[str, Any], out: Path) -> None:
     for m in runs:
         lines = (m["stream"].get("timelines") or [])[:1]
         for tl in lines:
-            ax.plot([p[0] for p in tl], [p[1] for p in tl], label=m["variant"], color=color(m["variant"]), linewidth=1.2)
+            ax.plot(
+                [p[0] for p in tl],
+                [p[1] for p in tl],
+                label=m["variant"],
+                color=color(m["variant"]),
+                linewidth=1.2,
+            )
     ax.set_xlabel("ms since the request")
     ax.set_ylabel("tokens received")
     ax.set_title("One 256-token stream per variant (paced)", fontsize=10)
@@ -142,11 +157,27 @@ def main(run_dir: str) -> None:
     o = results["options"]
     throughput_bars(summary, out)
     latency_cdfs(results, "unary", "Small unary, closed loop: latency distribution", out, "latency-unary.svg")
-    latency_cdfs(results, "unary-common", "Small unary, same fixed rate on every variant", out, "latency-unary-common.svg")
-    latency_cdfs(results, "embed", "Embeddings batch, closed loop: latency distribution", out, "latency-embed.svg")
+    latency_cdfs(
+        results,
+        "unary-common",
+        "Small unary, same fixed rate on every variant",
+        out,
+        "latency-unary-common.svg",
+    )
+    latency_cdfs(
+        results, "embed", "Embeddings batch, closed loop: latency distribution", out, "latency-embed.svg"
+    )
     stream_timelines(results, out)
-    gap_cdfs(results, "stream", f"Inter-token gaps, paced at {o['streamRate']} tokens/s", out, "stream-gaps.svg")
-    gap_cdfs(results, "streams-many", f"Inter-token gaps, {o['manyStreams']} streams at {o['manyRate']} tokens/s", out, "many-gaps.svg")
+    gap_cdfs(
+        results, "stream", f"Inter-token gaps, paced at {o['streamRate']} tokens/s", out, "stream-gaps.svg"
+    )
+    gap_cdfs(
+        results,
+        "streams-many",
+        f"Inter-token gaps, {o['manyStreams']} streams at {o['manyRate']} tokens/s",
+        out,
+        "many-gaps.svg",
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ export async function grpcUnary(target: string, method: string, framed: Uint8Arr
         if (status !== "0") return reject(new Error(`grpc-status ${status}: ${message}`));
         const body = Buffer.concat(chunks);
         if (body.length < 5) return reject(new Error("no response message"));
-        resolve(body.subarray(5, 5 + body.readUInt32BE(1)));
+        const size = body.readUInt32BE(1);
+        if (body.length !== 5 + size) return reject(new Error(`response of ${body.length} bytes, its frame header announces 5 + ${size}`));
+        resolve(body.subarray(5, 5 + size));
       });
       req.end(framed);
     });

@@ -1,7 +1,7 @@
 """Summarises py-spy's raw (collapsed) output: self and inclusive time by function, top N.
 
-    py-spy record -p PID -d 10 -f raw -o out.txt --nonblocking
-    .venv/bin/python bench/tools/pyspy_top.py out.txt [N]
+py-spy record -p PID -d 10 -f raw -o out.txt --nonblocking
+.venv/bin/python bench/tools/pyspy_top.py out.txt [N]
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ def main(path: str, n: int = 25) -> None:
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
-    for line in open(path):
-        stack, _, count = line.rstrip().rpartition(" ")
+    with open(path) as lines:
+        rows = [line.rstrip().rpartition(" ") for line in lines]
+    for stack, _, count in rows:
         if not stack:
             continue
         c = int(count)
