@@ -85,8 +85,19 @@ fi
 
 gateway_port="${AGENTOS_GATEWAY_PORT:-8080}"
 if [ -f gateway/src/main.ts ]; then
-  start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" \
-    node --import tsx gateway/src/main.ts --port "$gateway_port"
+  # The gateway's pools (gateway/config/local.yaml) follow the workers started above: a worker on a moved
+  # port is found there, and a pool disabled until its worker exists (DocumentService) is enabled by it.
+  pool_env=()
+  for entry in "${started_workers[@]}"; do
+    name="${entry%%:*}" port="${entry##*:}"
+    case "$name" in
+      model) pool_env+=("AGENTOS_POOL_MODELSERVICE=127.0.0.1:$port") ;;
+      embedding) pool_env+=("AGENTOS_POOL_EMBEDDINGSERVICE=127.0.0.1:$port") ;;
+      langchain) pool_env+=("AGENTOS_POOL_DOCUMENTSERVICE=127.0.0.1:$port") ;;
+    esac
+  done
+  start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" "${pool_env[@]}" \
+    node --import tsx gateway/src/main.ts --config gateway/config/local.yaml --port "$gateway_port"
   for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$gateway_port/readyz" >/dev/null 2>&1 && break
     kill -0 "${pids[-1]}" 2>/dev/null || fail "the gateway exited" gateway
