@@ -2,7 +2,7 @@
  * Real processes for gateway tests: model workers (`python -m workers.model`, scripted or synthetic
  * backends) on ephemeral ports, with their Prometheus metrics, and gateways from `build()` routing to them.
  */
-import { defaultConfig } from "../src/config/config.js";
+import { defaultConfig, poolConfig } from "../src/config/config.js";
 import type { GatewayConfig, PoolConfig } from "../src/config/config.js";
 import { build } from "../src/server.js";
 import type { Gateway } from "../src/server.js";
@@ -58,20 +58,14 @@ export async function startModelWorker(opts: { backend?: "scripted" | "synthetic
 
 /** A pool with short health-check and ejection times, suited to tests. */
 export function testPool(service: string, addresses: string[], over: Partial<PoolConfig> = {}): PoolConfig {
-  return {
-    service,
-    addresses,
-    enabled: true,
+  return poolConfig(service, addresses, {
     healthCheck: { intervalMs: 200, timeoutMs: 1000, service: "" },
     ejection: { consecutiveFailures: 3, baseMs: 500, maxMs: 5000 },
     retry: { maxAttempts: 2, budgetPercent: 20, minPerSecond: 10 },
-    connectTimeoutMs: 2000,
-    defaultTimeoutMs: 0,
-    maxTimeoutMs: 0,
     maxConcurrent: 1000,
     keepAliveIntervalMs: 10_000,
     ...over,
-  };
+  });
 }
 
 /** Builds a gateway on an ephemeral port of 127.0.0.1 and waits until it is ready. */

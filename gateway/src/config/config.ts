@@ -102,6 +102,16 @@ const DEFAULT_POOL: Omit<PoolConfig, "service" | "addresses"> = {
   keepAliveIntervalMs: 30_000,
 };
 
+/**
+ * A pool for `service` at `addresses` with the default settings, `over` replacing whole fields.
+ *
+ * @example
+ *   poolConfig("agentos.model.v1.ModelService", ["127.0.0.1:50051"], { maxConcurrent: 100 })
+ */
+export function poolConfig(service: string, addresses: string[], over: Partial<PoolConfig> = {}): PoolConfig {
+  return { ...structuredClone(DEFAULT_POOL), service, addresses, ...over };
+}
+
 /** The configuration with nothing set: no pools, port 8080, 4 MiB messages, CORS off. */
 export function defaultConfig(): GatewayConfig {
   return {

@@ -15,9 +15,10 @@ import {
   ListModelsResponseSchema,
   ModelService,
 } from "../../../gen/ts/agentos/model/v1/model_pb.js";
-import { defaultConfig, type PoolConfig } from "../config/config.js";
+import { defaultConfig } from "../config/config.js";
 import { build, type Gateway } from "../server.js";
 import { freePort, PY, startProcess, waitFor, type Proc } from "../../test/harness.js";
+import { testPool } from "../../test/mesh.js";
 import { createRestHandler } from "./index.js";
 import { openStream, parseSse, postJson, request } from "./testing/http-client.js";
 
@@ -35,19 +36,11 @@ beforeAll(async () => {
   const port = await freePort();
   metricsPort = await freePort();
   worker = startProcess(PY, ["-m", "workers.model", "--backend", "scripted", "--host", "127.0.0.1", "--port", String(port), "--metrics-port", String(metricsPort)]);
-  const pool: PoolConfig = {
-    service: "agentos.model.v1.ModelService",
-    addresses: [`127.0.0.1:${port}`],
-    enabled: true,
-    healthCheck: { intervalMs: 200, timeoutMs: 1000, service: "" },
+  const pool = testPool("agentos.model.v1.ModelService", [`127.0.0.1:${port}`], {
     ejection: { consecutiveFailures: 3, baseMs: 1000, maxMs: 30_000 },
     retry: { maxAttempts: 2, budgetPercent: 20, minPerSecond: 5 },
-    connectTimeoutMs: 2000,
-    defaultTimeoutMs: 0,
-    maxTimeoutMs: 0,
-    maxConcurrent: 1000,
     keepAliveIntervalMs: 30_000,
-  };
+  });
   gateway = await build({
     config: { ...defaultConfig(), host: "127.0.0.1", port: 0, pools: [pool] },
     httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })],

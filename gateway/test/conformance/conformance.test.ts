@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../../src/config/config.js";
+import { defaultConfig, poolConfig } from "../../src/config/config.js";
 import type { PoolConfig } from "../../src/config/config.js";
 import { loadDescriptorSet } from "../../src/descriptors/registry.js";
 import { build } from "../../src/server.js";
@@ -30,19 +30,14 @@ let controlUrl = "";
 let setup: Awaited<ReturnType<typeof prepareConformance>>;
 
 function poolFor(port: number): PoolConfig {
-  return {
-    service: "connectrpc.conformance.v1.ConformanceService",
-    addresses: [`127.0.0.1:${port}`],
-    enabled: true,
+  // The suite sends deliberately failing calls: never eject, never retry.
+  return poolConfig("connectrpc.conformance.v1.ConformanceService", [`127.0.0.1:${port}`], {
     healthCheck: { intervalMs: 1000, timeoutMs: 2000, service: "" },
     ejection: { consecutiveFailures: 1000, baseMs: 100, maxMs: 100 },
     retry: { maxAttempts: 1, budgetPercent: 0, minPerSecond: 0 },
     connectTimeoutMs: 5000,
-    defaultTimeoutMs: 0,
-    maxTimeoutMs: 0,
-    maxConcurrent: 10_000,
     keepAliveIntervalMs: 0,
-  };
+  });
 }
 
 /** A gateway for the settings of one ServerCompatRequest, built once and shared. */
