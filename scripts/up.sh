@@ -29,7 +29,8 @@ stop_all() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped"
 }
-trap 'stop_all; exit 130' INT TERM
+# A stop the user asked for (Ctrl-C, SIGTERM) is a success once everything has drained.
+trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
 # start NAME COMMAND...: runs COMMAND in the background with its output in data/logs/NAME.log.
