@@ -76,7 +76,8 @@ function gatewayConfig(dir: string, name: string, model: string, embedding: stri
 async function startMeshGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
   const config = gatewayConfig(dir, name, model, embedding);
-  const proc = startProcess(`${name}-gateway`, "node", [...TSX, join(ROOT, "gateway/src/main.ts"), "--port", String(port), "--config", config], join(dir, `${name}-gateway.log`));
+  // One gateway process, like the baseline's (its CPU and memory are read from this one pid).
+  const proc = startProcess(`${name}-gateway`, "node", [...TSX, join(ROOT, "gateway/src/main.ts"), "--port", String(port), "--config", config, "--workers", "1"], join(dir, `${name}-gateway.log`));
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000);
   return { proc, target: `127.0.0.1:${port}` };
 }
