@@ -90,6 +90,38 @@ async function startBaselineGateway(dir: string, name: string, model: string, em
   return { proc, target: `127.0.0.1:${port}` };
 }
 
+/**
+ * Waits for a stack's two workers, starts its gateway in front of them, and returns the stack; stops
+ * everything it started if any step fails.
+ */
+async function assemble(
+  name: string,
+  m: { model: Proc; port: number },
+  e: { embedding: Proc; port: number },
+  ready: (port: number) => Promise<boolean>,
+  startGateway: (model: string, embedding: string) => Promise<{ proc: Proc; target: string }>,
+): Promise<Stack> {
+  const procs: Proc[] = [m.model, e.embedding];
+  try {
+    await waitUntil(m.model, () => ready(m.port), 120_000);
+    await waitUntil(e.embedding, () => ready(e.port), 300_000);
+    const [modelWorker, embeddingWorker] = [`127.0.0.1:${m.port}`, `127.0.0.1:${e.port}`];
+    const gw = await startGateway(modelWorker, embeddingWorker);
+    procs.push(gw.proc);
+    return {
+      name,
+      gateway: gw.target,
+      modelWorker,
+      embeddingWorker,
+      procs: { gateway: gw.proc, model: m.model, embedding: e.embedding },
+      stop: () => stopAll(procs),
+    };
+  } catch (err) {
+    await stopAll(procs);
+    throw err;
+  }
+}
+
 /** Starts the mesh: the model worker (synthetic backend), an embedding worker, and the gateway. */
 export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> {
   const [mp, ep] = [await freePort(), await freePort()];
@@ -97,24 +129,9 @@ export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> 
   const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"), BLAS_ENV);
   const embedModule = w.embedding === "real" ? "workers.embedding" : "bench.mesh.synthetic_embedding";
   const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), ...common], join(dir, "mesh-embedding.log"), BLAS_ENV);
-  const procs: Proc[] = [model, embedding];
-  try {
-    await waitUntil(model, () => healthy(`127.0.0.1:${mp}`), 120_000);
-    await waitUntil(embedding, () => healthy(`127.0.0.1:${ep}`), 300_000);
-    const gw = await startMeshGateway(dir, "mesh", `127.0.0.1:${mp}`, `127.0.0.1:${ep}`);
-    procs.push(gw.proc);
-    return {
-      name: "mesh",
-      gateway: gw.target,
-      modelWorker: `127.0.0.1:${mp}`,
-      embeddingWorker: `127.0.0.1:${ep}`,
-      procs: { gateway: gw.proc, model, embedding },
-      stop: () => stopAll(procs),
-    };
-  } catch (e) {
-    await stopAll(procs);
-    throw e;
-  }
+  return assemble("mesh", { model, port: mp }, { embedding, port: ep }, (port) => healthy(`127.0.0.1:${port}`), (m, e) =>
+    startMeshGateway(dir, "mesh", m, e),
+  );
 }
 
 /** Starts the baseline: two FastAPI workers (model routes, embeddings) and the plain HTTP gateway. */
@@ -123,24 +140,9 @@ export async function startBaseline(dir: string, w: WorkerSettings): Promise<Sta
   const args = (port: number) => ["-m", "bench.baseline.worker", "--port", String(port), "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", "--embedding", w.embedding];
   const model = startProcess("baseline-model", PY, args(mp), join(dir, "baseline-model.log"), BLAS_ENV);
   const embedding = startProcess("baseline-embedding", PY, args(ep), join(dir, "baseline-embedding.log"), BLAS_ENV);
-  const procs: Proc[] = [model, embedding];
-  try {
-    await waitUntil(model, () => httpOk(`http://127.0.0.1:${mp}/health`), 120_000);
-    await waitUntil(embedding, () => httpOk(`http://127.0.0.1:${ep}/health`), 300_000);
-    const gw = await startBaselineGateway(dir, "baseline", `127.0.0.1:${mp}`, `127.0.0.1:${ep}`);
-    procs.push(gw.proc);
-    return {
-      name: "baseline",
-      gateway: gw.target,
-      modelWorker: `127.0.0.1:${mp}`,
-      embeddingWorker: `127.0.0.1:${ep}`,
-      procs: { gateway: gw.proc, model, embedding },
-      stop: () => stopAll(procs),
-    };
-  } catch (e) {
-    await stopAll(procs);
-    throw e;
-  }
+  return assemble("baseline", { model, port: mp }, { embedding, port: ep }, (port) => httpOk(`http://127.0.0.1:${port}/health`), (m, e) =>
+    startBaselineGateway(dir, "baseline", m, e),
+  );
 }
 
 /** The gateway-alone set-up: each gateway in front of the same trivial native upstream. */
