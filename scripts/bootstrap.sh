@@ -83,7 +83,7 @@ fi
 # --- third-party .proto files for buf (build/protodeps) --------------------------------------------
 # Inputs: the tools that write them and the import lines of the contracts.
 grep -rh '^import' proto | LC_ALL=C sort -u >build/stamps/proto-imports.txt
-protodeps_inputs=(package-lock.json scripts/protodeps.sh scripts/protodeps.ts scripts/protoprint/main.go
+protodeps_inputs=(package-lock.json scripts/lib.sh scripts/protodeps.sh scripts/protodeps.ts scripts/protoprint/main.go
   scripts/protoprint/go.sum build/stamps/proto-imports.txt)
 if ! fresh protodeps "${protodeps_inputs[@]}" || [ ! -f build/protodeps/buf/validate/validate.proto ]; then
   log "writing third-party .proto files into build/protodeps"

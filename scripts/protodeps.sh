@@ -4,7 +4,7 @@
 #   - buf/validate/validate.proto: its descriptor set is rebuilt from @bufbuild/protovalidate
 #     (scripts/protodeps.ts) and printed back to .proto text (scripts/protoprint, Go);
 #   - google/api/*.proto, google/rpc/*.proto: copied from npm google-proto-files, just the files that
-#     proto/ imports, transitively.
+#     proto/ imports and EXTRA_PROTOS (scripts/lib.sh), transitively.
 # scripts/bootstrap.sh runs it whenever its inputs change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ node_modules/.bin/tsx scripts/protodeps.ts build/proto/deps.binpb >/dev/null
 "$TOOLS_BIN/protoprint" build/proto/deps.binpb "$out" buf/validate/validate.proto
 
 src=node_modules/google-proto-files
-queue=($(grep -rhoE '^import "google/(api|rpc)/[^"]+"' proto | sed -E 's/^import "(.*)"/\1/' | sort -u))
+queue=("${EXTRA_PROTOS[@]}" $(grep -rhoE '^import "google/(api|rpc)/[^"]+"' proto | sed -E 's/^import "(.*)"/\1/' | sort -u))
 while [ ${#queue[@]} -gt 0 ]; do
   file="${queue[0]}"; queue=("${queue[@]:1}")
   [ -f "$out/$file" ] && continue
