@@ -83,6 +83,28 @@ func grpcOpener(target string, n int, prompt string, maxTokens uint32) (opener, 
 	return open, closeAll, nil
 }
 
+// postStream POSTs body with the given header name/value pairs and returns a buffered reader over a
+// 200 response's body (and the function that closes it); any other status is an error with the body.
+func postStream(ctx context.Context, client *http.Client, url string, body []byte, headers ...string) (*bufio.Reader, func(), error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	return bufio.NewReaderSize(resp.Body, 64<<10), func() { resp.Body.Close() }, nil
+}
+
 // httpClients makes n independent clients (each its own connection pool) for HTTP/1.1 or h2c.
 func httpClients(n int, proto string, perClientConns int) []*http.Client {
 	clients := make([]*http.Client, n)
@@ -117,22 +139,12 @@ func connectOpener(base string, clients []*http.Client, codec, prompt string, ma
 	copy(body[5:], msg)
 	url := base + generateMethod
 	return func(ctx context.Context, conn int, onChunk func(chunk)) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		r, closeBody, err := postStream(ctx, clients[conn%len(clients)], url, body,
+			"content-type", "application/connect+"+codec, "connect-protocol-version", "1")
 		if err != nil {
 			return err
 		}
-		req.Header.Set("content-type", "application/connect+"+codec)
-		req.Header.Set("connect-protocol-version", "1")
-		resp, err := clients[conn%len(clients)].Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b, _ := io.ReadAll(resp.Body)
-			return fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
-		}
-		r := bufio.NewReaderSize(resp.Body, 64<<10)
+		defer closeBody()
 		head := make([]byte, 5)
 		for {
 			if _, err := io.ReadFull(r, head); err != nil {
@@ -199,22 +211,12 @@ func sseOpener(base string, clients []*http.Client, prompt string, maxTokens uin
 	body, _ := json.Marshal(map[string]any{"prompt": prompt, "max_tokens": maxTokens})
 	url := base + "/v1/generate"
 	return func(ctx context.Context, conn int, onChunk func(chunk)) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		r, closeBody, err := postStream(ctx, clients[conn%len(clients)], url, body,
+			"content-type", "application/json", "accept", "text/event-stream")
 		if err != nil {
 			return err
 		}
-		req.Header.Set("content-type", "application/json")
-		req.Header.Set("accept", "text/event-stream")
-		resp, err := clients[conn%len(clients)].Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b, _ := io.ReadAll(resp.Body)
-			return fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
-		}
-		r := bufio.NewReaderSize(resp.Body, 64<<10)
+		defer closeBody()
 		size := 0
 		for {
 			line, err := r.ReadSlice('\n')
