@@ -7,6 +7,7 @@ import numpy as np
 from agentos.embedding.v1 import embedding_pb2, embedding_pb2_grpc
 
 from workers.embedding.batcher import Batcher
+from workers.embedding.encode import embed_response
 from workers.embedding.minilm import MODEL_ID
 from workers.runtime.errors import NotFound
 
@@ -30,15 +31,7 @@ class EmbeddingServicer(embedding_pb2_grpc.EmbeddingServiceServicer):
     ) -> embedding_pb2.EmbedResponse:
         model = self._model(request.model)
         result = await self.batcher.embed(list(request.texts), normalize=not request.skip_normalize)
-        return embedding_pb2.EmbedResponse(
-            model=model,
-            dimensions=int(result.vectors.shape[1]),
-            embeddings=[
-                embedding_pb2.Embedding(values=row, truncated=cut)
-                for row, cut in zip(result.vectors.tolist(), result.truncated, strict=True)
-            ],
-            total_tokens=result.tokens,
-        )
+        return embed_response(model, result.vectors, result.truncated, result.tokens)
 
     async def Similarity(
         self, request: embedding_pb2.SimilarityRequest, context: grpc.aio.ServicerContext
