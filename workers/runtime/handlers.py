@@ -1,81 +1,111 @@
-"""Wrapping the behaviour of a ``grpc.RpcMethodHandler``: the plumbing every interceptor class shares.
+"""Wrapping every method handler of a server once, when it is registered.
 
-A wrapper is ``async (behavior, request, context, method) -> response``: it awaits ``behavior`` (the next
-layer) and may act before and after. Streaming handlers written as coroutines (``await context.write``)
-are wrapped as coroutines, so wrapping adds nothing per streamed message; async-generator handlers are
-wrapped as async generators.
+grpc.aio runs a server's interceptors as a chain of coroutines on every call. A worker instead wraps each
+``grpc.RpcMethodHandler`` once, at registration: :class:`WrappingServer` stands in for the
+``grpc.aio.Server`` while services add themselves, and hands each handler to a ``wrap`` function (see
+:mod:`workers.runtime.call_guard`). Unknown methods still find no handler (gRPC answers UNIMPLEMENTED).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
-Around = Callable[[Callable[[], Awaitable[Any]], Any, grpc.aio.ServicerContext, str], Awaitable[Any]]
+Wrap = Callable[[grpc.RpcMethodHandler, str], grpc.RpcMethodHandler]
 
 
-def _wrap(behavior: Behavior, around: Around, method: str) -> Behavior:
-    if inspect.isasyncgenfunction(behavior):
-        # A coroutine writing with context.write is simpler and cheaper than re-yielding: use that.
-        async def coro(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            async def drain() -> None:
-                async for item in behavior(request, context):
-                    await context.write(item)
-
-            return await around(drain, request, context, method)
-
-        return coro
-
-    async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await around(lambda: behavior(request, context), request, context, method)
-
-    return wrapped
-
-
-def wrap_handler(handler: grpc.RpcMethodHandler, around: Around, method: str) -> grpc.RpcMethodHandler:
-    """A copy of ``handler`` whose behaviour runs inside ``around``."""
+def replace_behavior(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethodHandler:
+    """A copy of ``handler`` (same kind, same (de)serializers) that runs ``behavior``."""
     kwargs = {
         "request_deserializer": handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(_wrap(handler.unary_unary, around, method), **kwargs)
+        return grpc.unary_unary_rpc_method_handler(behavior, **kwargs)
     if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(_wrap(handler.unary_stream, around, method), **kwargs)
+        return grpc.unary_stream_rpc_method_handler(behavior, **kwargs)
     if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(_wrap(handler.stream_unary, around, method), **kwargs)
-    return grpc.stream_stream_rpc_method_handler(_wrap(handler.stream_stream, around, method), **kwargs)
+        return grpc.stream_unary_rpc_method_handler(behavior, **kwargs)
+    return grpc.stream_stream_rpc_method_handler(behavior, **kwargs)
 
 
-class WrappingInterceptor(grpc.aio.ServerInterceptor):
-    """Base of the runtime's interceptors: wraps each method's handler once and caches the result."""
+def behavior_of(handler: grpc.RpcMethodHandler) -> Behavior:
+    """The application function of ``handler``, whatever its kind."""
+    return (  # type: ignore[no-any-return]
+        handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
+    )
 
-    def __init__(self) -> None:
+
+class _WrappedGenericHandler(grpc.GenericRpcHandler):
+    """A generic handler whose method handlers come out wrapped (once per method, then cached)."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler, wrapped: Callable[[str, grpc.RpcMethodHandler], Any]):
+        self._inner = inner
+        self._wrapped = wrapped
         self._cache: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def around(
-        self, call: Callable[[], Awaitable[Any]], request: Any, context: grpc.aio.ServicerContext, method: str
-    ) -> Any:
-        """Runs one call; subclasses act before and after ``await call()``."""
-        return await call()
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         method = handler_call_details.method
-        try:
-            return self._cache[method]
-        except KeyError:
-            pass
-        handler = await continuation(handler_call_details)
-        if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED; not cached (names are unbounded)
-            return None
-        wrapped = wrap_handler(handler, self.around, method)
-        self._cache[method] = wrapped
-        return wrapped
+        handler = self._cache.get(method)
+        if handler is None:
+            inner = self._inner.service(handler_call_details)
+            if inner is None:  # not ours: the next generic handler, or UNIMPLEMENTED; names are unbounded
+                return None
+            handler = self._cache[method] = self._wrapped(method, inner)
+        return handler
+
+
+class WrappingServer(grpc.aio.Server):
+    """Stands in for a ``grpc.aio.Server`` while services register: every handler they add is wrapped.
+
+    It is a ``grpc.aio.Server`` itself (reflection checks that to pick its asyncio servicer); everything
+    but registration is delegated to the real server.
+    """
+
+    def __init__(self, server: grpc.aio.Server, wrap: Wrap) -> None:
+        self.server = server
+        self._wrap = wrap
+        self._by_method: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def wrapped(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """``handler`` of ``method`` wrapped; the same object for every registration path of a method."""
+        known = self._by_method.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        result = self._wrap(handler, method)
+        self._by_method[method] = (handler, result)
+        return result
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self.server.add_generic_rpc_handlers(
+            [_WrappedGenericHandler(h, self.wrapped) for h in generic_rpc_handlers]
+        )
+
+    def add_registered_method_handlers(
+        self, service_name: str, method_handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
+        self.server.add_registered_method_handlers(
+            service_name,
+            {
+                name: self.wrapped(f"/{service_name}/{name}", handler)
+                for name, handler in method_handlers.items()
+            },
+        )
+
+    def add_insecure_port(self, address: str) -> int:
+        return self.server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self.server.add_secure_port(address, server_credentials)
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def stop(self, grace: float | None) -> None:
+        await self.server.stop(grace)
+
+    async def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return await self.server.wait_for_termination(timeout)

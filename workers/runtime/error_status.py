@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from workers.runtime.errors import InvalidInput, WorkerError
-from workers.runtime.handlers import WrappingInterceptor
 
 log = logging.getLogger("workers.errors")
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+# Raised through unchanged: the call was cut short, or a status was already set.
+PASS_THROUGH = (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit)
 
 
 def status_details(code: grpc.StatusCode, message: str, error: WorkerError) -> bytes | None:
@@ -38,26 +38,20 @@ def status_details(code: grpc.StatusCode, message: str, error: WorkerError) -> b
     return status.SerializeToString()
 
 
-class ErrorInterceptor(WrappingInterceptor):
-    """Turns exceptions raised by a servicer into a gRPC status (never a blanket INTERNAL)."""
+class ErrorStatus:
+    """Turns an exception raised by a servicer into a gRPC status (never a blanket INTERNAL)."""
 
-    async def around(
-        self, call: Callable[[], Awaitable[Any]], request: Any, context: grpc.aio.ServicerContext, method: str
-    ) -> Any:
-        try:
-            return await call()
-        except WorkerError as err:
+    async def abort(self, context: grpc.aio.ServicerContext, method: str, err: Exception) -> None:
+        """Ends the call with the status ``err`` maps to (raises ``grpc.aio.AbortError``)."""
+        if isinstance(err, WorkerError):
             details = status_details(err.code, err.message, err)
             metadata = ((STATUS_DETAILS_KEY, details),) if details else ()
             log.info("%s -> %s: %s", method, err.code.name, err.message)
             await context.abort(err.code, err.message, trailing_metadata=metadata)
-        except TimeoutError:
+        elif isinstance(err, TimeoutError):
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"{method}: the call's deadline passed")
-        except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):
-            raise
-        except Exception as err:  # a bug: say what broke, keep serving
-            log.exception("%s failed unexpectedly", method)
+        else:  # a bug: say what broke, keep serving
+            log.error("%s failed unexpectedly", method, exc_info=err)
             await context.abort(
                 grpc.StatusCode.INTERNAL, f"{method} failed unexpectedly: {type(err).__name__}: {err}"
             )
-
