@@ -97,8 +97,16 @@ if [ -f gateway/src/main.ts ]; then
       langchain) pool_env+=("AGENTOS_POOL_DOCUMENTSERVICE=127.0.0.1:$port") ;;
     esac
   done
+  # The gateway runs as an esbuild bundle (build/gateway/main.mjs, gateway/build.ts) on plain Node:
+  # rebuilt only when its sources changed.
+  gw_inputs=$(find gateway/src gen/ts gateway/build.ts bench/baseline/gateway package.json package-lock.json -type f -name '*.ts' -o -type f -name 'package*.json' | LC_ALL=C sort)
+  gw_hash=$(cat $gw_inputs | sha256sum)
+  if [ ! -f build/gateway/main.mjs ] || [ "$(cat build/stamps/gateway 2>/dev/null)" != "$gw_hash" ]; then
+    node --import tsx gateway/build.ts >"$logs/gateway-build.log" 2>&1 || fail "the gateway did not build" gateway-build
+    mkdir -p build/stamps && echo "$gw_hash" >build/stamps/gateway
+  fi
   start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" "${pool_env[@]}" \
-    node --import tsx gateway/src/main.ts --config gateway/config/local.yaml --port "$gateway_port"
+    node --enable-source-maps build/gateway/main.mjs --config gateway/config/local.yaml --port "$gateway_port"
   for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$gateway_port/readyz" >/dev/null 2>&1 && break
     kill -0 "${pids[-1]}" 2>/dev/null || fail "the gateway exited" gateway

@@ -1,7 +1,7 @@
 /**
  * Starting the systems under test on loopback, each process on a free port:
  *
- * - mesh:     gateway (gateway/src/main.ts) → model worker (synthetic backend) and embedding worker
+ * - mesh:     gateway (gateway/src/main.ts, bundled) → model worker (synthetic backend) and embedding worker
  * - baseline: baseline gateway (bench/baseline/gateway) → two FastAPI workers (model routes, embeddings)
  * - fixed:    a trivial native upstream (bench/go/cmd/fixed-upstream) behind a second gateway of each
  *             kind, to find each gateway's own ceiling
@@ -14,11 +14,18 @@ import { freePort } from "./ports.js";
 import { startProcess, waitUntil, type Proc } from "./process.js";
 import { grpcUnary } from "./clients.js";
 import { ROOT, toolPath } from "./tools/paths.js";
+import { buildGateways } from "../../gateway/build.js";
 
 const PY = join(ROOT, ".venv/bin/python");
 /** One BLAS thread for every worker, as the embedding worker's default `--threads 1` sets. */
 const BLAS_ENV = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-const TSX = ["--import", "tsx"];
+/**
+ * Both gateways run as esbuild bundles on plain Node (gateway/build.ts): the same treatment for both,
+ * and no TypeScript loader in the measured processes. Built once per benchmark process.
+ */
+let bundles: ReturnType<typeof buildGateways> | undefined;
+const gatewayBundles = () => (bundles ??= buildGateways(join(ROOT, "build/bench/gateway")));
+const NODE_FLAGS = ["--enable-source-maps"];
 
 /** How the workers generate: tokens/s per stream (0 = as fast as read) and which encoder embeds. */
 export interface WorkerSettings {
@@ -77,14 +84,16 @@ async function startMeshGateway(dir: string, name: string, model: string, embedd
   const port = await freePort();
   const config = gatewayConfig(dir, name, model, embedding);
   // One gateway process, like the baseline's (its CPU and memory are read from this one pid).
-  const proc = startProcess(`${name}-gateway`, "node", [...TSX, join(ROOT, "gateway/src/main.ts"), "--port", String(port), "--config", config, "--workers", "1"], join(dir, `${name}-gateway.log`));
+  const { main } = await gatewayBundles();
+  const proc = startProcess(`${name}-gateway`, "node", [...NODE_FLAGS, main, "--port", String(port), "--config", config, "--workers", "1"], join(dir, `${name}-gateway.log`));
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000);
   return { proc, target: `127.0.0.1:${port}` };
 }
 
 async function startBaselineGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
-  const args = [...TSX, join(ROOT, "bench/baseline/gateway/main.ts"), "--port", String(port), "--upstream", `http://${model}`, "--route", `/v1/embeddings=http://${embedding}`];
+  const { baseline } = await gatewayBundles();
+  const args = [...NODE_FLAGS, baseline, "--port", String(port), "--upstream", `http://${model}`, "--route", `/v1/embeddings=http://${embedding}`];
   const proc = startProcess(`${name}-gateway`, "node", args, join(dir, `${name}-gateway.log`));
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/healthz`), 60_000);
   return { proc, target: `127.0.0.1:${port}` };

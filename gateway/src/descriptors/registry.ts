@@ -87,9 +87,25 @@ function isDescFile(v: unknown): v is DescFile {
   return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "file" && "services" in v;
 }
 
-/** Imports every generated module under `dir` and returns the files they describe. */
+/** The generated modules compiled into a bundle (gateway/build.ts), used instead of importing gen/ts. */
+let bundledModules: readonly Record<string, unknown>[] | undefined;
+
+/**
+ * Registers the generated modules a bundle carries: a bundled gateway cannot import gen/ts's `.ts`
+ * files at start-up, so its entry hands them over before the gateway starts.
+ */
+export function useBundledGeneratedModules(modules: readonly Record<string, unknown>[]): void {
+  bundledModules = modules;
+}
+
+/** Imports every generated module under `dir` (or takes those of the bundle) and returns the files they describe. */
 export async function loadGeneratedFiles(dir = GENERATED_DIR): Promise<DescFile[]> {
   const files: DescFile[] = [];
+  const modules = bundledModules !== undefined && dir === GENERATED_DIR ? bundledModules : undefined;
+  if (modules) {
+    for (const mod of modules) for (const v of Object.values(mod)) if (isDescFile(v)) files.push(v);
+    return files;
+  }
   for (const path of findGenerated(dir)) {
     const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     for (const v of Object.values(mod)) if (isDescFile(v)) files.push(v);
