@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // pick free ports, so files may run in parallel; the machine has 2 cores, so keep the pool small.
 export default defineConfig({
   test: {
-    include: ["gateway/**/*.test.ts", "web/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: ["gateway/**/*.test.ts", "web/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts", "testing/**/*.test.ts"],
     exclude: ["**/node_modules/**", "build/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -34,10 +34,11 @@ export async function startModelWorker(opts: { backend?: "scripted" | "synthetic
     "--metrics-port", String(metricsPort),
     ...(opts.args ?? []),
   ]);
+  // The health wait ends early when the worker exits (a port taken meanwhile, a bad flag).
   const ready = startProcess(PY, ["scripts/wait_grpc_health.py", `127.0.0.1:${port}`, "--timeout", "60"]);
-  const code = await ready.exited;
+  const code = await Promise.race([ready.exited, proc.exited.then(() => "worker exited")]);
   if (code !== 0) {
-    await proc.stop("SIGKILL");
+    await Promise.all([proc.stop("SIGKILL"), ready.stop("SIGKILL")]);
     throw new Error(`model worker did not become healthy:\n${proc.output()}\n${ready.output()}`);
   }
   return {

@@ -7,8 +7,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +16,7 @@ import type { PoolConfig } from "../../src/config/config.js";
 import { loadDescriptorSet } from "../../src/descriptors/registry.js";
 import { build } from "../../src/server.js";
 import type { Gateway } from "../../src/server.js";
-import { PY, ROOT, startProcess, waitFor } from "../harness.js";
+import { PY, ROOT, run, startProcess, waitForOutput } from "../harness.js";
 import type { Proc } from "../harness.js";
 import { prepareConformance } from "./setup.js";
 
@@ -65,8 +64,7 @@ function gatewayFor(req: { useTls: boolean; messageReceiveLimit: number; cert: s
 beforeAll(async () => {
   setup = await prepareConformance();
   backend = startProcess(PY, [join(HERE, "backend.py"), "--stubs", setup.stubsDir]);
-  await waitFor(() => /PORT (\d+)/.test(backend.output()), "the conformance backend to listen", 60_000);
-  backendPort = Number(/PORT (\d+)/.exec(backend.output())![1]);
+  backendPort = Number((await waitForOutput(backend, /PORT (\d+)/, 60_000))[1]);
   control = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
@@ -98,9 +96,7 @@ describe("Connect conformance suite (server mode) through the gateway", () => {
     // CONFORMANCE_RUN narrows the run to test-case patterns (comma-separated) while troubleshooting.
     const only = (process.env.CONFORMANCE_RUN ?? "").split(",").filter((p) => p !== "").flatMap((p) => ["--run", p]);
     // The runner's output goes to a file as it comes (build/conformance/last-run.log), for troubleshooting.
-    const logPath = join(ROOT, "build/conformance/last-run.log");
-    const log = openSync(logPath, "w");
-    const runner = spawn(
+    const r = await run(
       setup.runner,
       [
         "--mode", "server",
@@ -114,14 +110,8 @@ describe("Connect conformance suite (server mode) through the gateway", () => {
         "--",
         process.execPath, "--import", "tsx", join(HERE, "server-under-test.ts"),
       ],
-      { cwd: ROOT, stdio: ["ignore", log, log], env: { ...process.env, CONFORMANCE_CONTROL_URL: controlUrl } },
+      { env: { CONFORMANCE_CONTROL_URL: controlUrl }, timeoutMs: 600_000, log: join(ROOT, "build/conformance/last-run.log") },
     );
-    const timer = setTimeout(() => runner.kill("SIGKILL"), 600_000);
-    const code = await new Promise<number | null>((ok) => runner.once("exit", ok));
-    clearTimeout(timer);
-    closeSync(log);
-    const output = readFileSync(logPath, "utf8");
-    const r = { code, stdout: output, stderr: "" };
     const summary = /(\d+) passed, (\d+) failed/.exec(r.stdout + r.stderr);
     const report = `${r.stdout}\n${r.stderr}`.slice(-20_000);
     expect(summary, report).not.toBeNull();
