@@ -11,7 +11,7 @@ from workers.model.admission import Admission
 from workers.model.backends import Backend
 from workers.model.config import parse_config
 from workers.model.engine import ModelEngine
-from workers.model.metrics import on_admission_change
+from workers.model.metrics import watch_admission
 from workers.model.servicer import ModelServicer
 from workers.runtime.server import Registration, run, serve
 
@@ -47,7 +47,8 @@ def build_backend(config) -> Backend:  # type: ignore[no-untyped-def]
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     backend = build_backend(config)
-    admission = Admission(config.max_concurrency, config.max_queue, on_admission_change)
+    admission = Admission(config.max_concurrency, config.max_queue)
+    watch_admission(admission)
     servicer = ModelServicer(ModelEngine(backend, admission))
     registration = Registration(
         SERVICE, lambda server: model_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)

@@ -1,7 +1,8 @@
 """Bounded concurrency: ``slots`` generations run at once, ``max_queue`` more wait, the rest are refused.
 
 A waiter that is cancelled (or whose deadline passes) leaves the queue at once; a slot is always handed
-to the oldest waiter, so the queue is fair.
+to the oldest waiter, so the queue is fair. When a slot is free and nobody waits, :meth:`Admission.acquire`
+takes it without suspending (the common case: no future, no context manager).
 """
 
 from __future__ import annotations
@@ -33,38 +34,39 @@ class Admission:
     def queued(self) -> int:
         return len(self._waiters)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[float]:
-        """Holds a slot for the body; yields the seconds spent waiting. Raises Overloaded when full."""
-        start = time.perf_counter()
+    async def acquire(self) -> float:
+        """Takes a slot (waiting in the queue if needed); returns the seconds spent waiting.
+
+        Raises Overloaded when every slot is busy and the queue is full. Pair with :meth:`release`.
+        """
         if self.active < self.slots and not self._waiters:
             self.active += 1
-        elif len(self._waiters) >= self.max_queue:
+            self._on_change(self.active, 0)
+            return 0.0
+        if len(self._waiters) >= self.max_queue:
             raise Overloaded(
                 f"the model worker is at capacity: {self.active} generation(s) running and "
                 f"{len(self._waiters)} waiting (--max-concurrency {self.slots}, --max-queue {self.max_queue}); "
                 "retry later or on another replica"
             )
-        else:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            self._on_change(self.active, len(self._waiters))
-            try:
-                await waiter  # resolved by _release, which hands its slot over (active stays the same)
-            except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._release()  # the slot was handed to us just as we gave up: pass it on
-                elif waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                    self._on_change(self.active, len(self._waiters))
-                raise
+        start = time.perf_counter()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
         self._on_change(self.active, len(self._waiters))
         try:
-            yield time.perf_counter() - start
-        finally:
-            self._release()
+            await waiter  # resolved by release, which hands its slot over (active stays the same)
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed to us just as we gave up: pass it on
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+                self._on_change(self.active, len(self._waiters))
+            raise
+        self._on_change(self.active, len(self._waiters))
+        return time.perf_counter() - start
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Gives a slot back: to the oldest waiter, else to the pool."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -73,3 +75,12 @@ class Admission:
                 return
         self.active -= 1
         self._on_change(self.active, len(self._waiters))
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[float]:
+        """Holds a slot for the body; yields the seconds spent waiting. Raises Overloaded when full."""
+        waited = await self.acquire()
+        try:
+            yield waited
+        finally:
+            self.release()

@@ -148,9 +148,8 @@ class Usage:
 
 
 def _duration(seconds: float) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(int(max(seconds, 0.0) * 1e9))
-    return d
+    nanos = int(seconds * 1e9) if seconds > 0 else 0
+    return Duration(seconds=nanos // 1_000_000_000, nanos=nanos % 1_000_000_000)
 
 
 @dataclass(slots=True)
@@ -184,7 +183,10 @@ class Chunk:
     model: str = ""
 
     def to_pb(self) -> model_pb2.GenerateResponse:
-        pb = model_pb2.GenerateResponse(text=self.text, token_count=self.token_count, model=self.model)
+        if self.model:
+            pb = model_pb2.GenerateResponse(text=self.text, token_count=self.token_count, model=self.model)
+        else:  # every chunk but the first and the last
+            pb = model_pb2.GenerateResponse(text=self.text, token_count=self.token_count)
         if self.tokens:
             pb.tokens.extend(t.to_pb() for t in self.tokens)
         if self.finish_reason is not None:

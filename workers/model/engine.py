@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from workers.model import metrics
 from workers.model.admission import Admission
 from workers.model.backends import Backend, Outcome
-from workers.model.domain import Chunk, FinishReason, GenerationRequest, Timing, Token, Usage
+from workers.model.domain import Chunk, FinishReason, GenerationRequest, Timing, Usage
 from workers.model.stops import StopMatcher
 from workers.runtime.errors import DeadlineExceeded, NotFound
 
@@ -28,6 +28,7 @@ class ModelEngine:
     def __init__(self, backend: Backend, admission: Admission) -> None:
         self.backend = backend
         self.admission = admission
+        self._model_ids: list[str] | None = None
 
     @property
     def default_model(self) -> str:
@@ -35,7 +36,9 @@ class ModelEngine:
 
     def resolve_model(self, name: str) -> str:
         """The model id to use for ``name`` (empty means the default); NotFound when not served."""
-        ids = [m.id for m in self.backend.models()]
+        ids = self._model_ids
+        if ids is None:  # a backend's models are fixed once it is built: list them once
+            ids = self._model_ids = [m.id for m in self.backend.models()]
         if not name:
             return ids[0]
         if name in ids:
@@ -52,24 +55,37 @@ class ModelEngine:
         """
         model = self.resolve_model(request.model)
         try:
+            if deadline is None:  # no timer to arm and disarm
+                return await self._admitted(request, model, emit, None)
             async with asyncio.timeout_at(deadline):
-                async with self.admission.slot() as queue_time:
-                    metrics.QUEUE_TIME.observe(queue_time)
-                    return await self._run(request, model, emit, queue_time, deadline)
+                return await self._admitted(request, model, emit, deadline)
         except TimeoutError:
             raise DeadlineExceeded(
                 f"the deadline passed before the generation finished (max_tokens {request.sampling.max_tokens})"
             ) from None
 
+    async def _admitted(
+        self, request: GenerationRequest, model: str, emit: Emit, deadline: float | None
+    ) -> Chunk:
+        queue_time = await self.admission.acquire()
+        try:
+            metrics.QUEUE_TIME.observe(queue_time)
+            return await self._run(request, model, emit, queue_time, deadline)
+        finally:
+            self.admission.release()
+
     async def _run(
         self, request: GenerationRequest, model: str, emit: Emit, queue_time: float, deadline: float | None
     ) -> Chunk:
         outcome = Outcome()
-        matcher = StopMatcher(request.sampling.stop)
+        stops = request.sampling.stop
+        matcher = StopMatcher(stops) if any(stops) else None
         per_chunk = request.max_tokens_per_chunk
         include_tokens = request.include_tokens
         max_tokens = request.sampling.max_tokens
-        start = time.perf_counter()
+        perf_counter = time.perf_counter
+        tokens_generated = metrics.TOKENS_GENERATED
+        start = perf_counter()
         first = last = 0.0
         count = 0
         tag = model  # the first response names the model
@@ -78,24 +94,28 @@ class ModelEngine:
         stream = self.backend.generate(request, outcome)
         try:
             async for batch in stream:
-                if not batch or count >= max_tokens:
+                size = len(batch)
+                if not size or count >= max_tokens:
                     continue  # past max_tokens (a backend that overran it): drop, let it finish and report usage
-                if count + len(batch) > max_tokens:
+                if count + size > max_tokens:
                     batch = batch[: max_tokens - count]
-                last = time.perf_counter()
+                    size = len(batch)
+                last = perf_counter()
                 if count == 0:
                     first = last
                     metrics.TIME_TO_FIRST_TOKEN.observe(first - start)
-                count += len(batch)
-                metrics.TOKENS_GENERATED.inc(len(batch))
-                if per_chunk and len(batch) > per_chunk:
-                    parts = [batch[i : i + per_chunk] for i in range(0, len(batch), per_chunk)]
+                count += size
+                tokens_generated.inc(size)
+                if per_chunk and size > per_chunk:
+                    parts = [batch[i : i + per_chunk] for i in range(0, size, per_chunk)]
                 else:
                     parts = [batch]
                 hit = False
                 for part in parts:
-                    text, hit = matcher.feed("".join(t.text for t in part) if len(part) > 1 else part[0].text)
-                    await emit(self._chunk(text, part, include_tokens, tag))
+                    text = part[0].text if len(part) == 1 else "".join(t.text for t in part)
+                    if matcher is not None:
+                        text, hit = matcher.feed(text)
+                    await emit(Chunk(text, len(part), part if include_tokens else [], model=tag))
                     tag = ""
                     if hit:
                         break
@@ -104,7 +124,7 @@ class ModelEngine:
                     break
                 if count >= max_tokens:
                     finish = FinishReason.LENGTH
-            tail = "" if finish is FinishReason.STOP_SEQUENCE else matcher.flush()
+            tail = "" if matcher is None or finish is FinishReason.STOP_SEQUENCE else matcher.flush()
             if finish is None:
                 finish = outcome.finish_reason
             result = "completed"
@@ -118,7 +138,7 @@ class ModelEngine:
             raise
         finally:
             await stream.aclose()
-            metrics.GENERATIONS.labels(result).inc()
+            metrics.GENERATIONS_BY_OUTCOME[result].inc()
         elapsed = (last or time.perf_counter()) - start
         timing = Timing(
             queue_time=queue_time,
@@ -128,7 +148,3 @@ class ModelEngine:
         )
         usage = Usage(prompt_tokens=outcome.prompt_tokens, completion_tokens=count)
         return Chunk(text=tail, token_count=0, finish_reason=finish, usage=usage, timing=timing, model=model)
-
-    @staticmethod
-    def _chunk(text: str, tokens: list[Token], include_tokens: bool, model: str) -> Chunk:
-        return Chunk(text=text, token_count=len(tokens), tokens=tokens if include_tokens else [], model=model)

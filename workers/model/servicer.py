@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import grpc
 from agentos.model.v1 import model_pb2, model_pb2_grpc
@@ -40,14 +41,23 @@ class ModelServicer(model_pb2_grpc.ModelServiceServicer):
         models = self.engine.backend.models()
         return model_pb2.ListModelsResponse(models=[m.to_pb() for m in models], default_model=models[0].id)
 
-    async def Generate(self, request: model_pb2.GenerateRequest, context: grpc.aio.ServicerContext) -> None:
-        async def emit(chunk: Chunk) -> None:
-            await context.write(chunk.to_pb())
+    def _request(
+        self,
+        request: model_pb2.GenerateRequest | model_pb2.CompleteRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> GenerationRequest:
+        # Only the scripted backend reads metadata: other calls skip copying it out of gRPC.
+        script = _script(context) if self.engine.backend.reads_script else None
+        return GenerationRequest.from_pb(request, script)
 
-        final = await self.engine.generate(
-            GenerationRequest.from_pb(request, _script(context)), emit, _deadline(context)
-        )
-        await context.write(final.to_pb())
+    async def Generate(self, request: model_pb2.GenerateRequest, context: grpc.aio.ServicerContext) -> None:
+        write = context.write
+
+        def emit(chunk: Chunk) -> Awaitable[None]:
+            return write(chunk.to_pb())  # the write itself is the awaitable: no coroutine per message
+
+        final = await self.engine.generate(self._request(request, context), emit, _deadline(context))
+        await write(final.to_pb())
 
     async def Complete(
         self, request: model_pb2.CompleteRequest, context: grpc.aio.ServicerContext
@@ -57,9 +67,7 @@ class ModelServicer(model_pb2_grpc.ModelServiceServicer):
         async def collect(chunk: Chunk) -> None:
             parts.append(chunk.text)
 
-        final = await self.engine.generate(
-            GenerationRequest.from_pb(request, _script(context)), collect, _deadline(context)
-        )
+        final = await self.engine.generate(self._request(request, context), collect, _deadline(context))
         parts.append(final.text)
         return model_pb2.CompleteResponse(
             text="".join(parts),

@@ -63,7 +63,7 @@ class CallGuard:
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if tracker is not None:
                 tracker.enter()
-            metrics.in_flight.inc()
+            metrics.in_flight += 1
             start = perf_counter()
             ended: BaseException | None = None
             try:

@@ -28,6 +28,8 @@ class Backend(ABC):
     """A source of generated tokens."""
 
     name: str = ""
+    # Whether generate() reads GenerationRequest.script (the ``x-agentos-script`` call metadata).
+    reads_script: bool = False
 
     @abstractmethod
     def models(self) -> list[ModelDescriptor]:

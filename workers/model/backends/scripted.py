@@ -136,6 +136,7 @@ class ScriptedBackend(Backend):
     """Replays scripted tokens with an optional per-token delay."""
 
     name = "scripted"
+    reads_script = True
 
     def __init__(self, script_file: str | None) -> None:
         self.script_file = script_file
