@@ -78,7 +78,8 @@ export interface CaptureOptions {
 
 /**
  * Keeps a child's stdout and stderr, as text in the order they arrive, in a BoundedOutput (and a log file);
- * `drained()`, called once the child has exited, resolves when its output has been read.
+ * `drained()`, called once the child has exited, resolves when its output has been read and the log file
+ * is complete.
  *
  * @example
  *   const out = captureOutput(child, "worker", { log: "build/test-logs/worker.log" });
@@ -101,21 +102,28 @@ export function captureOutput(child: ChildProcess, name: string, opts: CaptureOp
   child.stderr?.setEncoding("utf8").on("data", (text: string) => keep(text, opts.whole?.stderr));
   child.on("error", (err) => keep(`\n[${name}: ${err.message}]\n`, undefined));
   const closed = new Promise<void>((ok) => child.once("close", () => ok()));
+  // Resolves once the log file has everything written to it (at once without a log).
+  const logDone = new Promise<void>((ok) => {
+    if (!log) return ok();
+    log.once("close", () => ok());
+    log.once("error", () => ok());
+  });
   const endLog = () => {
     if (log && !log.writableEnded) log.end();
+    return logDone;
   };
   void closed.then(endLog);
   return {
     kept,
     /**
      * Resolves when the pipes have closed, or DRAIN_MS later if something else (a grandchild) still holds
-     * them: the exited child's own output is in the pipe by then and is read (one more turn of the event
-     * loop) before giving up.
+     * them (the exited child's own output is in the pipe by then and is read, one more turn of the event
+     * loop, before giving up), and the log file is complete.
      */
     async drained(): Promise<void> {
       await Promise.race([closed, sleep(DRAIN_MS, undefined, { ref: false })]);
       await new Promise((ok) => setImmediate(ok));
-      endLog();
+      await endLog();
     },
   };
 }
