@@ -11,7 +11,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { PoolConfig } from "../config/config.js";
-import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { GatewayMetrics, ReplicaStats } from "../metrics/metrics.js";
 import { Replica } from "./replica.js";
 import { RetryBudget } from "./retry-budget.js";
 
@@ -50,8 +50,12 @@ export class Pool {
     for (const r of this.replicas) {
       metrics?.replicaHealth(cfg.service, r.address, false);
       metrics?.replicaBreaker(cfg.service, r.address, "closed");
+      if (metrics) this.stats.set(r, metrics.replica(cfg.service, r.address));
     }
   }
+
+  /** Each replica's metrics figures, updated per call. */
+  private readonly stats = new Map<Replica, ReplicaStats>();
 
   /** The full service name. */
   get service(): string {
@@ -98,7 +102,8 @@ export class Pool {
     replica.outstanding++;
     replica.breaker.begin();
     this.inFlight++;
-    this.metrics?.replicaOutstanding(this.service, replica.address, replica.outstanding);
+    const stats = this.stats.get(replica);
+    if (stats) stats.outstanding = replica.outstanding;
     let released = false;
     return {
       replica,
@@ -107,8 +112,10 @@ export class Pool {
         released = true;
         replica.outstanding--;
         this.inFlight--;
-        this.metrics?.replicaOutstanding(this.service, replica.address, replica.outstanding);
-        this.metrics?.upstreamCall(this.service, replica.address, outcome);
+        if (stats) {
+          stats.outstanding = replica.outstanding;
+          stats.outcomes.set(outcome, (stats.outcomes.get(outcome) ?? 0) + 1);
+        }
         if (outcome === "ok") replica.breaker.success();
         else if (outcome === "refused") {
           replica.breaker.failure(Date.now(), true);

@@ -60,9 +60,26 @@ function checkSingleMessage(body: Buffer, route: Route, encoding: string | undef
   return undefined;
 }
 
+/** The declared length of the first complete frame header in `body` whose message exceeds `limit`, if any. */
+function oversizedFrame(body: Buffer, limit: number): number | undefined {
+  for (let off = 0; body.byteLength - off >= 5; ) {
+    const len = body.readUInt32BE(off + 1);
+    if (len > limit) return len;
+    off += 5 + len;
+  }
+  return undefined;
+}
+
+const responseTooLarge = (len: number, limit: number): GrpcStatus => ({
+  code: Code.ResourceExhausted,
+  message: `response ${new FrameTooLargeError(len, limit).message}`,
+  details: [],
+});
+
 /** Relays one gRPC call received on an HTTP/2 stream to the route's pool. */
 export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  const done = route.metrics.start(route.pool.service, route.method.name, "grpc");
+  const stats = (route.grpcStats ??= route.metrics.method(route.pool.service, route.method.name, "grpc"));
+  const t0 = stats.begin();
   let headersSent = false;
   let finished = false;
   let upstream: UpstreamCall | undefined;
@@ -74,7 +91,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     if (finished) return;
     finished = true;
     if (timer !== undefined) clearTimeout(timer);
-    done(code);
+    stats.end(t0, code);
   };
 
   /** Ends the client's call with a status produced by the gateway. */
@@ -150,6 +167,7 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
   };
 
+  const unaryResponse = route.method.methodKind === "unary" || route.method.methodKind === "client_streaming";
   const relayResponse = (call: UpstreamCall, h: IncomingHttpHeaders) => {
     const up = call.stream;
     if (finished || stream.closed) {
@@ -173,6 +191,68 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     if (h["grpc-accept-encoding"] !== undefined) out["grpc-accept-encoding"] = h["grpc-accept-encoding"];
     headersSent = true;
     stream.respond(out, { waitForTrailers: true });
+    // Trailers arrive with the end of the stream, possibly before buffered data has been read (the
+    // stream may be paused for backpressure): keep them, and end the client's call on 'end'.
+    let trailers: IncomingHttpHeaders | undefined;
+    up.on("trailers", (t: IncomingHttpHeaders) => {
+      trailers = t;
+    });
+    up.on("close", () => {
+      if (finished) return;
+      call.finish(up.rstCode === NGHTTP2_CANCEL && clientGone ? "cancelled" : "failed");
+      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "ended without a status");
+      fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
+    });
+    /** Takes the worker's status from its trailers; false when there is none. */
+    const takeStatus = (): boolean => {
+      if (finished || trailers === undefined || trailers["grpc-status"] === undefined) return false;
+      call.gotStatus = true;
+      call.finish("ok");
+      const t: OutgoingHttpHeaders = {};
+      filterResponse(trailers, t);
+      for (const k of STATUS_KEYS) if (trailers[k] !== undefined) t[k] = trailers[k];
+      pendingTrailers = t;
+      finish(Number(trailers["grpc-status"]) as Code);
+      return true;
+    };
+
+    if (unaryResponse) {
+      // One response message: collected (bounded by the size limit) and written with the end of the
+      // stream, one write instead of a write and an end.
+      let first: Buffer | undefined;
+      let more: Buffer[] | undefined;
+      let size = 0;
+      up.on("data", (chunk: Buffer) => {
+        if (finished) return;
+        size += chunk.byteLength;
+        if (first === undefined) first = chunk;
+        else (more ??= [first]).push(chunk);
+        if (size > route.maxResponseBytes + 5 || (first.byteLength >= 5 && first.readUInt32BE(1) > route.maxResponseBytes)) {
+          call.cancel();
+          const head = more ? Buffer.concat(more, size) : first;
+          fail(responseTooLarge(oversizedFrame(head, route.maxResponseBytes) ?? size, route.maxResponseBytes));
+        }
+      });
+      up.on("end", () => {
+        if (finished) return;
+        const body = more ? Buffer.concat(more, size) : first;
+        if (body !== undefined) {
+          const big = oversizedFrame(body, route.maxResponseBytes);
+          if (big !== undefined) {
+            call.cancel();
+            fail(responseTooLarge(big, route.maxResponseBytes));
+            return;
+          }
+        }
+        if (!takeStatus()) return;
+        if (!stream.closed) {
+          if (body !== undefined && !stream.destroyed) stream.end(body);
+          else stream.end();
+        }
+      });
+      return;
+    }
+
     let resWatcher: FrameSizeWatcher | undefined;
     up.on("data", (chunk: Buffer) => {
       if (finished) return;
@@ -189,28 +269,8 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
         stream.once("drain", () => up.resume());
       }
     });
-    // Trailers arrive with the end of the stream, possibly before buffered data has been read (the
-    // stream may be paused for backpressure): keep them, and end the client's call on 'end'.
-    let trailers: IncomingHttpHeaders | undefined;
-    up.on("trailers", (t: IncomingHttpHeaders) => {
-      trailers = t;
-    });
     up.on("end", () => {
-      if (finished || trailers === undefined || trailers["grpc-status"] === undefined) return;
-      call.gotStatus = true;
-      call.finish("ok");
-      const t: OutgoingHttpHeaders = {};
-      filterResponse(trailers, t);
-      for (const k of STATUS_KEYS) if (trailers[k] !== undefined) t[k] = trailers[k];
-      pendingTrailers = t;
-      finish(Number(trailers["grpc-status"]) as Code);
-      if (!stream.closed) stream.end();
-    });
-    up.on("close", () => {
-      if (finished) return;
-      call.finish(up.rstCode === NGHTTP2_CANCEL && clientGone ? "cancelled" : "failed");
-      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "ended without a status");
-      fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
+      if (takeStatus() && !stream.closed) stream.end();
     });
   };
 

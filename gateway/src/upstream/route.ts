@@ -4,7 +4,7 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import type { GatewayMetrics } from "../metrics/metrics.js";
+import type { GatewayMetrics, MethodStats } from "../metrics/metrics.js";
 import type { Pool } from "../pool/pool.js";
 
 export interface Route {
@@ -17,6 +17,8 @@ export interface Route {
   maxRequestBytes: number;
   maxResponseBytes: number;
   metrics: GatewayMetrics;
+  /** The method's figures for gRPC clients (the raw relay), looked up on its first call. */
+  grpcStats?: MethodStats;
 }
 
 /** Builds the route of a method served by a pool. */
