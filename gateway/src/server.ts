@@ -8,20 +8,22 @@
  * 2. `/healthz`, `/readyz`, `/metrics`.
  * 3. gRPC over HTTP/2 for a routed method → the raw relay (`proxy/raw-grpc.ts`): frames are forwarded to
  *    the worker without decoding.
- * 4. Any other RPC path ("/package.Service/Method": Connect JSON/binary incl. GET, gRPC-Web, gRPC over
+ * 4. Connect unary calls in the binary codec (POST, uncompressed) to a routed method → relayed as bytes
+ *    to the worker's gRPC (`proxy/connect-unary.ts`).
+ * 5. Any other RPC path ("/package.Service/Method": Connect JSON/binary incl. GET, gRPC-Web, gRPC over
  *    HTTP/1.1, and the gateway's own health and reflection services) → connect-node, whose generic
  *    implementations (`proxy/decoded.ts`) call the worker through the pools.
- * 5. **Extension point for non-RPC HTTP**: the `httpHandlers` given to `build()`, in order; the first one
+ * 6. **Extension point for non-RPC HTTP**: the `httpHandlers` given to `build()`, in order; the first one
  *    that resolves `true` has answered. This is where the REST/JSON transcoder
  *    (`createRestHandler({ services: gateway.services, transport: gateway.transport })` from
  *    gateway/src/rest), `/openapi.json` (gateway/src/openapi) and anything else plug in. They run
  *    before the static web client.
- * 6. Static files of the web client (`staticDir`, web/dist) at "/".
- * 7. 404.
+ * 7. Static files of the web client (`staticDir`, web/dist) at "/".
+ * 8. 404.
  *
  * **Transport for in-process callers**: {@link Gateway.transport} is a connect `Transport` that reaches
  * every routed service through the pools (balancing, health, breakers, retries, deadlines,
- * cancellation). Handlers in step 5 receive it through `build({ httpHandlers: (g) => [...] })`.
+ * cancellation). Handlers in step 6 receive it through `build({ httpHandlers: (g) => [...] })`.
  *
  * @example
  *   const gateway = await build({ config: { ...defaultConfig(), port: 0, pools } });
@@ -51,6 +53,7 @@ import type { Listener } from "./listen/listener.js";
 import { GatewayMetrics } from "./metrics/metrics.js";
 import { ServingStatus } from "./pool/health-check.js";
 import { Pool } from "./pool/pool.js";
+import { proxyConnectUnary, takesConnectUnaryFastPath } from "./proxy/connect-unary.js";
 import { registerDecoded } from "./proxy/decoded.js";
 import { proxyRawGrpc, rejectRawGrpc } from "./proxy/raw-grpc.js";
 import { createPoolTransport } from "./proxy/transport.js";
@@ -168,6 +171,12 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.substring(0, q);
     if (rpcPaths.has(path)) {
+      // Connect unary calls in the binary codec are relayed as bytes (proxy/connect-unary.ts).
+      const route = req.method === "POST" ? routes.get(path) : undefined;
+      if (route !== undefined && takesConnectUnaryFastPath(route, req)) {
+        proxyConnectUnary(route, req, res);
+        return;
+      }
       // connect-node stops reading a request body it rejects (e.g. a message over the size limit). Over
       // HTTP/1.1 the connection cannot be reused after an answer sent before the whole request was read:
       // such an answer closes it.

@@ -1,8 +1,9 @@
 /**
  * Metadata crosses the gateway as it would a direct call: custom and `-bin` request headers reach the
- * worker, custom and `-bin` response headers and trailers reach the client, for gRPC (raw relay) and
- * Connect (decoding path); protocol headers are translated, not copied (connect-timeout-ms becomes the
- * worker's deadline). The worker is the grpcio ConformanceService backend, which echoes what it received.
+ * worker, custom and `-bin` response headers and trailers reach the client, for gRPC (raw relay),
+ * Connect binary unary (byte relay) and the decoding path (gRPC-Web); protocol headers
+ * are translated, not copied (connect-timeout-ms becomes the worker's deadline). The worker is the
+ * grpcio ConformanceService backend, which echoes what it received.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +44,8 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64").replace(/=+$/, 
 
 describe.each([
   ["gRPC (raw relay)", (base: string) => createGrpcTransport({ baseUrl: base })],
-  ["Connect (decoding path)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "1.1" })],
+  ["Connect binary (byte relay)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "1.1", useBinaryFormat: true })],
+  ["Connect binary over HTTP/2 (byte relay)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "2", useBinaryFormat: true })],
   ["gRPC-Web (decoding path)", (base: string) => createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" })],
 ] as const)("%s", (_name, transport) => {
   it("passes request metadata through, -bin included, and turns the client's timeout into the worker's deadline", async () => {
