@@ -12,7 +12,7 @@ source scripts/lib.sh
 counts_file="${1:-build/test-results/contracts.counts}"
 mkdir -p build/proto "$(dirname "$counts_file")"
 passed=0 failed=0 skipped=0
-log_dir=build/test-results/contracts
+log_dir="$(dirname "$counts_file")/contracts"
 mkdir -p "$log_dir"
 
 # check NAME COMMAND...: runs COMMAND, prints ok/FAIL with the command's output on failure.

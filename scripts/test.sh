@@ -12,8 +12,12 @@ scripts/bootstrap.sh || { echo "0 passed, 1 failed"; echo "bootstrap failed" >&2
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(contracts ts py)
-results=build/test-results
-rm -rf "$results" && mkdir -p "$results"
+# Each run writes to its own folder (runs started side by side in one checkout must not mix counts);
+# build/test-results/latest points at the newest. Folders of earlier runs older than a day are removed.
+mkdir -p build/test-results
+find build/test-results -mindepth 1 -maxdepth 1 -type d -name 'run-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
+results=$(mktemp -d build/test-results/run-XXXXXX)
+ln -sfn "$(basename "$results")" build/test-results/latest
 
 total_passed=0 total_failed=0 total_skipped=0
 add_counts() { # add_counts SUITE PASSED FAILED SKIPPED
