@@ -61,7 +61,7 @@ stale() {
   local tmp=build/gen-check
   rm -rf "$tmp" && mkdir -p "$tmp"
   scripts/gen.sh "$tmp" >/dev/null || return 1
-  if ! diff -r -q gen "$tmp/gen"; then
+  if ! diff -r -q -x __pycache__ gen "$tmp/gen"; then
     echo "gen/ is stale: the generated code differs from what proto/ produces. Run 'make gen' and commit gen/."
     return 1
   fi
