@@ -30,7 +30,7 @@ def _deadline(context: grpc.aio.ServicerContext) -> float | None:
 
 
 class ModelServicer(model_pb2_grpc.ModelServiceServicer):
-    """Serves ModelService from an engine; requests arrive validated (ValidationInterceptor)."""
+    """Serves ModelService from an engine; requests arrive validated (CallGuard)."""
 
     def __init__(self, engine: ModelEngine) -> None:
         self.engine = engine

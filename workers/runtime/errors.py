@@ -1,6 +1,6 @@
 """Domain errors that carry their gRPC status code.
 
-Workers raise these from anywhere below the servicer; :class:`~workers.runtime.error_interceptor.ErrorInterceptor`
+Workers raise these from anywhere below the servicer; :class:`~workers.runtime.error_status.ErrorStatus`
 turns them into a status with the same message. Never raise a bare ``Exception`` across a service boundary.
 """
 
