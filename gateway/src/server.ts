@@ -8,8 +8,8 @@
  * 2. `/healthz`, `/readyz`, `/metrics`.
  * 3. gRPC over HTTP/2 for a routed method → the raw relay (`proxy/raw-grpc.ts`): frames are forwarded to
  *    the worker without decoding.
- * 4. Connect unary calls in the binary codec (POST, uncompressed) to a routed method → relayed as bytes
- *    to the worker's gRPC (`proxy/connect-unary.ts`).
+ * 4. Connect unary and server-streaming calls in the binary codec (POST, uncompressed) to a routed
+ *    method → relayed as bytes to the worker's gRPC (`proxy/connect-unary.ts`, `proxy/connect-stream.ts`).
  * 5. Any other RPC path ("/package.Service/Method": Connect JSON/binary incl. GET, gRPC-Web, gRPC over
  *    HTTP/1.1, and the gateway's own health and reflection services) → connect-node, whose generic
  *    implementations (`proxy/decoded.ts`) call the worker through the pools.
@@ -53,6 +53,7 @@ import type { Listener } from "./listen/listener.js";
 import { GatewayMetrics } from "./metrics/metrics.js";
 import { ServingStatus } from "./pool/health-check.js";
 import { Pool } from "./pool/pool.js";
+import { proxyConnectStream, takesConnectStreamFastPath } from "./proxy/connect-stream.js";
 import { proxyConnectUnary, takesConnectUnaryFastPath } from "./proxy/connect-unary.js";
 import { registerDecoded } from "./proxy/decoded.js";
 import { proxyRawGrpc, rejectRawGrpc } from "./proxy/raw-grpc.js";
@@ -175,6 +176,10 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
       const route = req.method === "POST" ? routes.get(path) : undefined;
       if (route !== undefined && takesConnectUnaryFastPath(route, req)) {
         proxyConnectUnary(route, req, res);
+        return;
+      }
+      if (route !== undefined && takesConnectStreamFastPath(route, req)) {
+        proxyConnectStream(route, req, res);
         return;
       }
       // connect-node stops reading a request body it rejects (e.g. a message over the size limit). Over

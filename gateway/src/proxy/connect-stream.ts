@@ -1,0 +1,199 @@
+/**
+ * The Connect → gRPC fast path for server-streaming calls in the binary codec
+ * (`application/connect+proto`): Connect streaming and gRPC share the 5-byte message envelope, so the
+ * request envelope goes to the worker unchanged and the worker's envelopes come back unchanged. Only
+ * the end differs: the worker's trailers (status and metadata) become the Connect end-of-stream
+ * message (flag 0x02, JSON `{"error": ..., "metadata": ...}`), and every error is reported there with
+ * HTTP 200, as connect-node does.
+ *
+ * Only plain requests take it ({@link takesConnectStreamFastPath}): POST, server-streaming method, no
+ * request compression, a well-formed timeout. Responses are sent uncompressed (a Connect server may
+ * always answer `identity`). Anything else goes to connect-node.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
+import { encodeFrame, FLAG_CONNECT_END, FrameSizeWatcher, FrameTooLargeError } from "../grpc/frames.js";
+import { copyRequestMetadata, formatGrpcTimeout, forwardableResponseHeader } from "../grpc/headers.js";
+import { statusFromError, statusFromTrailers } from "../grpc/status.js";
+import type { GrpcStatus } from "../grpc/status.js";
+import type { NodeRequest, NodeResponse } from "../http/types.js";
+import { openUpstreamBuffered } from "../upstream/open.js";
+import type { UpstreamCall } from "../upstream/open.js";
+import { effectiveTimeout } from "../upstream/route.js";
+import type { Route } from "../upstream/route.js";
+
+const TIMEOUT_RE = /^\d{1,10}$/;
+const CONTENT_TYPE = "application/connect+proto";
+
+/** True when a request to `route` can be relayed as envelopes (see the module comment). */
+export function takesConnectStreamFastPath(route: Route, req: NodeRequest): boolean {
+  if (req.method !== "POST" || route.method.methodKind !== "server_streaming") return false;
+  const h = req.headers;
+  if (h["content-type"] !== CONTENT_TYPE) return false;
+  const enc = h["connect-content-encoding"];
+  if (enc !== undefined && enc !== "identity") return false;
+  const timeout = h["connect-timeout-ms"];
+  if (timeout !== undefined && (typeof timeout !== "string" || !TIMEOUT_RE.test(timeout))) return false;
+  return true;
+}
+
+function metadataOf(from: IncomingHttpHeaders | undefined, to: Headers): void {
+  if (!from) return;
+  for (const name in from) {
+    if (!forwardableResponseHeader(name)) continue;
+    const v = from[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) to.append(name, x);
+    else to.append(name, v);
+  }
+}
+
+/** Relays one Connect server-streaming call in the binary codec to the route's pool as a gRPC call. */
+export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResponse): void {
+  const h = req.headers;
+  let finished = false;
+  let upstream: UpstreamCall | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let clientGone = false;
+
+  const head = (md?: IncomingHttpHeaders) => {
+    if (res.headersSent) return;
+    const out: OutgoingHttpHeaders = { "content-type": CONTENT_TYPE };
+    if (md) for (const name in md) if (forwardableResponseHeader(name) && md[name] !== undefined) out[name] = md[name];
+    if (req.httpVersionMajor === 1 && !(req as IncomingMessage).complete) {
+      // Answered before the whole request was read: this HTTP/1.1 connection cannot be reused.
+      (res as ServerResponse).shouldKeepAlive = false;
+      out.connection = "close";
+    }
+    res.writeHead(200, out as never);
+  };
+
+  /** Ends the stream with the end-of-stream message: the status (when not OK) and the trailers. */
+  const end = (status: GrpcStatus | undefined, trailers?: IncomingHttpHeaders) => {
+    if (finished) return;
+    finished = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (res.destroyed || res.writableEnded) return;
+    head();
+    let err: ConnectError | undefined;
+    if (status !== undefined && status.code !== 0) {
+      err = new ConnectError(status.message, status.code);
+      err.details = status.details.map((d) => ({ type: d.type, value: d.value }));
+    }
+    const md = new Headers();
+    metadataOf(trailers, md);
+    res.end(encodeFrame(FLAG_CONNECT_END, Buffer.from(JSON.stringify(endStreamToJson(md, err, {})))));
+  };
+
+  const rawTimeout = h["connect-timeout-ms"] as string | undefined;
+  const timeoutMs = effectiveTimeout(route, rawTimeout === undefined ? undefined : Number(rawTimeout));
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      clientGone = true;
+      upstream?.cancel();
+      end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] });
+    }, timeoutMs);
+  }
+  res.on("close", () => {
+    if (finished) return;
+    finished = true;
+    clientGone = true;
+    if (timer !== undefined) clearTimeout(timer);
+    upstream?.cancel();
+  });
+
+  let first: Buffer | undefined;
+  let more: Buffer[] | undefined;
+  let size = 0;
+  req.on("data", (chunk: Buffer) => {
+    if (finished) return;
+    size += chunk.byteLength;
+    if (first === undefined) first = chunk;
+    else (more ??= [first]).push(chunk);
+    const b = more ? more[0]! : first;
+    const declared = b.byteLength >= 5 ? b.readUInt32BE(1) : 0;
+    if (declared > route.maxRequestBytes || size > route.maxRequestBytes + 5) {
+      end({ code: Code.ResourceExhausted, message: `message size ${Math.max(declared, size - 5)} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] });
+    }
+  });
+  req.on("end", () => {
+    if (finished) return;
+    const body = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
+    // Exactly one whole, uncompressed request message (connect-content-encoding was ruled out above).
+    const len = body.byteLength >= 5 ? body.readUInt32BE(1) : -1;
+    if (len < 0 || body.byteLength !== 5 + len) {
+      return end({ code: Code.Unimplemented, message: `${route.method.name} takes exactly one request message`, details: [] });
+    }
+    if (body[0] !== 0) {
+      return end({ code: Code.Internal, message: `protocol error: request message with flags ${body[0]} (compression was not negotiated)`, details: [] });
+    }
+    const upHeaders: OutgoingHttpHeaders = { ":method": "POST", ":path": route.path, "content-type": "application/grpc", te: "trailers" };
+    copyRequestMetadata(h, upHeaders);
+    if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
+    openUpstreamBuffered(route, upHeaders, body, { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
+      if (err !== undefined) return end(statusFromError(err));
+      relay(call!, rh!);
+    });
+  });
+
+  const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
+    if (finished) {
+      call.cancel();
+      return;
+    }
+    if (rh["grpc-status"] !== undefined) {
+      // Trailers-only: no message; the worker's metadata travels as trailers.
+      call.gotStatus = true;
+      call.finish("ok");
+      return end(statusFromTrailers(rh), rh);
+    }
+    if (rh["grpc-encoding"] !== undefined && rh["grpc-encoding"] !== "identity") {
+      // Compressed messages would need connect-content-encoding, negotiated before the headers: the
+      // gateway never offers the worker compression, so this is a worker out of protocol.
+      call.cancel();
+      return end({ code: Code.Internal, message: `worker answered with grpc-encoding ${String(rh["grpc-encoding"])} it was not offered`, details: [] });
+    }
+    head(rh);
+    const up = call.stream;
+    const watcher = new FrameSizeWatcher(route.maxResponseBytes);
+    let trailers: IncomingHttpHeaders | undefined;
+    up.on("data", (chunk: Buffer) => {
+      if (finished) return;
+      try {
+        watcher.inspect(chunk);
+      } catch (e) {
+        call.cancel();
+        if (e instanceof FrameTooLargeError) end({ code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] });
+        return;
+      }
+      if (!(res as ServerResponse).write(chunk)) {
+        up.pause();
+        res.once("drain", () => up.resume());
+      }
+    });
+    up.on("trailers", (t: IncomingHttpHeaders) => {
+      trailers = t;
+    });
+    up.on("end", () => {
+      if (finished) return;
+      const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
+      if (status === undefined) {
+        call.cancel();
+        if (trailers !== undefined) return end({ code: Code.Internal, message: "worker sent trailers without grpc-status", details: [] });
+        return end({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} ended the call without a status`, details: [] });
+      }
+      call.gotStatus = true;
+      call.finish("ok");
+      end(status, trailers);
+    });
+    up.on("close", () => {
+      if (finished) return;
+      call.finish(clientGone ? "cancelled" : "failed");
+      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "connection closed");
+      end({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
+    });
+  };
+}
