@@ -21,6 +21,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import Message
 
 from workers.runtime.errors import FieldViolation, InvalidInput
+from workers.runtime.validation_accept import Accept, compile_accept
 
 # Python forms of the contracts' message-level CEL rules, by rule id. Each returns True when valid.
 MESSAGE_RULES: dict[str, Callable[[Any], bool]] = {
@@ -53,6 +54,8 @@ def _rule(test: Callable[[Any, Any], bool], bound: Any, rule_id: str, message: s
     def check(value: Any) -> Problem:
         return None if test(value, bound) else (rule_id, message)
 
+    check.test = test  # type: ignore[attr-defined]
+    check.bound = bound  # type: ignore[attr-defined]
     return check
 
 
@@ -213,6 +216,7 @@ class _MessagePlan:
     """The compiled checks of one message type."""
 
     def __init__(self, compiler: ContractValidator, descriptor: Descriptor) -> None:
+        self.descriptor = descriptor
         self.checks: list[Check] = []
         options = descriptor.GetOptions()
         if options.HasExtension(validate_pb2.message):
@@ -238,6 +242,7 @@ class _MessagePlan:
             if not predicate(m):
                 out.append(FieldViolation(path, message, rule_id))
 
+        check.spec = ("message_rule", predicate)  # type: ignore[attr-defined]
         return check
 
     def _field_checks(self, compiler: ContractValidator, field: FieldDescriptor) -> list[Check]:
@@ -331,6 +336,7 @@ def _count_check(name: str, count_check: ValueCheck) -> Check:
         if problem is not None:
             out.append(FieldViolation(_join(path, name), problem[1], problem[0]))
 
+    check.spec = ("count", name, count_check)  # type: ignore[attr-defined]
     return check
 
 
@@ -341,6 +347,7 @@ def _oneof_required(name: str) -> Check:
                 FieldViolation(_join(path, name), "exactly one field is required in oneof", "required")
             )
 
+    check.spec = ("oneof_required", name)  # type: ignore[attr-defined]
     return check
 
 
@@ -350,6 +357,7 @@ def _required(name: str, has_presence: bool) -> Check:
         if not present:
             out.append(FieldViolation(_join(path, name), "value is required", "required"))
 
+    check.spec = ("required", name, has_presence)  # type: ignore[attr-defined]
     return check
 
 
@@ -358,6 +366,7 @@ def _nested(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
         if m.HasField(name):
             plan.run(getattr(m, name), _join(path, name), out)
 
+    check.spec = ("nested", name, plan)  # type: ignore[attr-defined]
     return check
 
 
@@ -366,6 +375,7 @@ def _repeated_messages(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
         for i, item in enumerate(getattr(m, name)):
             plan.run(item, f"{_join(path, name)}[{i}]", out)
 
+    check.spec = ("repeated_messages", name, plan)  # type: ignore[attr-defined]
     return check
 
 
@@ -374,6 +384,7 @@ def _map_values(name: str, plan: _MessagePlan | _FallbackPlan) -> Check:
         for key, item in getattr(m, name).items():
             plan.run(item, f"{_join(path, name)}[{key!r}]", out)
 
+    check.spec = ("map_values", name, plan)  # type: ignore[attr-defined]
     return check
 
 
@@ -385,6 +396,7 @@ def _items_check(name: str, item_checks: list[ValueCheck]) -> Check:
                 if problem is not None:
                     out.append(FieldViolation(f"{_join(path, name)}[{i}]", problem[1], problem[0]))
 
+    check.spec = ("items", name, item_checks)  # type: ignore[attr-defined]
     return check
 
 
@@ -398,6 +410,7 @@ def _value_check(name: str, value_checks: list[ValueCheck], has_presence: bool) 
             if problem is not None:
                 out.append(FieldViolation(_join(path, name), problem[1], problem[0]))
 
+    check.spec = ("value", name, value_checks, has_presence)  # type: ignore[attr-defined]
     return check
 
 
@@ -437,6 +450,7 @@ class ContractValidator:
 
     def __init__(self) -> None:
         self._plans: dict[str, _MessagePlan | _FallbackPlan] = {}
+        self._accepts: dict[str, Accept | None] = {}
         self._protovalidate = protovalidate.Validator()
 
     def plan(self, descriptor: Descriptor) -> _MessagePlan | _FallbackPlan:
@@ -450,6 +464,15 @@ class ContractValidator:
             self._plans[descriptor.full_name] = plan
         return plan
 
+    def accept(self, descriptor: Descriptor) -> Accept | None:
+        """A fast check that ``descriptor``'s messages break no rule (None: use :meth:`violations`)."""
+        if descriptor.full_name not in self._accepts:
+            self._accepts[descriptor.full_name] = compile_accept(self.plan(descriptor), self._accept_of)
+        return self._accepts[descriptor.full_name]
+
+    def _accept_of(self, plan: _MessagePlan | _FallbackPlan) -> Accept | None:
+        return self.accept(plan.descriptor) if isinstance(plan, _MessagePlan) else None
+
     def violations(self, message: Message) -> list[FieldViolation]:
         """Every rule ``message`` breaks, in field order (empty when valid)."""
         out: list[FieldViolation] = []
@@ -458,6 +481,9 @@ class ContractValidator:
 
     def validate(self, message: Message) -> None:
         """Raises :class:`InvalidInput` listing every violation when ``message`` breaks a rule."""
+        accept = self.accept(message.DESCRIPTOR)
+        if accept is not None and accept(message):
+            return
         out = self.violations(message)
         if out:
             raise InvalidInput(describe_violations(message.DESCRIPTOR.name, out), out)

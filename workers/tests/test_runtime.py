@@ -16,8 +16,10 @@ from agentos.embedding.v1 import embedding_pb2
 from agentos.jobs.v1 import jobs_pb2
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from conftest import ROOT, WorkerProcess, wait_until
+from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from workers.runtime.errors import InvalidInput
 from workers.runtime.validation import ContractValidator, field_path
 
 
@@ -205,3 +207,60 @@ def test_compiled_validation_agrees_with_protovalidate(message) -> None:  # type
         for v in protovalidate.Validator().collect_violations(message)
     )
     assert mine == theirs
+
+
+def _one_problem_each() -> list[Message]:
+    """A valid GenerateRequest, then copies of it that each break exactly one rule."""
+    changes = [
+        lambda m: setattr(m, "model", "a b"),
+        lambda m: m.messages.add(role=2, content="both prompt and messages"),
+        lambda m: m.ClearField("prompt"),
+        lambda m: setattr(m.sampling, "temperature", -1),
+        lambda m: setattr(m.sampling, "top_p", 0),
+        lambda m: setattr(m.sampling, "top_k", 5000),
+        lambda m: setattr(m.sampling, "max_tokens", 9000),
+        lambda m: m.sampling.stop.extend([""] * 8),
+        lambda m: setattr(m.sampling, "repetition_penalty", 3),
+        lambda m: setattr(m.stream, "max_tokens_per_chunk", 300),
+    ]
+    base = model_pb2.GenerateRequest(
+        prompt="fine", sampling=model_pb2.SamplingParams(temperature=1.0, top_p=1.0, stop=["a"])
+    )
+    out: list[Message] = [base]
+    for change in changes:
+        copy = model_pb2.GenerateRequest()
+        copy.CopyFrom(base)
+        change(copy)
+        out.append(copy)
+    chat = model_pb2.GenerateRequest(messages=[model_pb2.ChatMessage(role=2, content="hi")])
+    out.append(chat)
+    for change in [
+        lambda m: setattr(m.messages[0], "role", 9),
+        lambda m: setattr(m.messages[0], "content", "x" * 70000),
+        lambda m: setattr(m.messages[0], "name", "n" * 65),
+    ]:
+        copy = model_pb2.GenerateRequest()
+        copy.CopyFrom(chat)
+        change(copy)
+        out.append(copy)
+    return out
+
+
+@pytest.mark.parametrize("message", SAMPLES + _one_problem_each(), ids=lambda m: m.DESCRIPTOR.name)
+def test_generated_accept_agrees_with_the_compiled_checks(message) -> None:  # type: ignore[no-untyped-def]
+    validator = ContractValidator()
+    accept = validator.accept(message.DESCRIPTOR)
+    valid = not validator.violations(message)
+    if accept is not None:
+        assert accept(message) == valid
+    if valid:
+        validator.validate(message)
+    else:
+        with pytest.raises(InvalidInput):
+            validator.validate(message)
+
+
+def test_requests_of_the_workers_get_a_generated_accept() -> None:
+    validator = ContractValidator()
+    for message in (model_pb2.GenerateRequest, model_pb2.CompleteRequest, embedding_pb2.EmbedRequest):
+        assert validator.accept(message.DESCRIPTOR) is not None
