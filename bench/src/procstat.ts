@@ -1,14 +1,55 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
 const USER_HZ = 100;
 
-/** CPU time a process (all its threads) has used so far, in seconds. */
-export function cpuSeconds(pid: number): number {
+/** CPU time one process (all its threads) has used so far, in seconds. */
+function ownCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name (field 2) may contain spaces: fields after it start past the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/**
+ * `pid` and every live process below it (a gateway started with `--workers N` is a cluster primary and
+ * its N children), from /proc/<pid>/task/<tid>/children.
+ */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    out.push(p);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return; // exited meanwhile
+    }
+    for (const tid of tasks) {
+      let children = "";
+      try {
+        children = readFileSync(`/proc/${p}/task/${tid}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const c of children.trim().split(/\s+/)) if (c) visit(Number(c));
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/** CPU time a process and its live descendants (all their threads) have used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += ownCpuSeconds(p);
+    } catch {
+      if (p === pid) throw new Error(`process ${pid} is gone`);
+    }
+  }
+  return total;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (/proc/stat, all cores). */
@@ -26,6 +67,19 @@ export function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(m[1]);
+}
+
+/** Sum of the peak resident sets of a process and its live descendants, in kB. */
+function treePeakKb(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += statusKb(p, "VmHWM");
+    } catch {
+      if (p === pid) throw new Error(`process ${pid} is gone`);
+    }
+  }
+  return total;
 }
 
 /**
@@ -64,7 +118,7 @@ export class Window {
   /** Starts the window: resets peaks, reads CPU counters. */
   begin(): void {
     for (const [name, pid] of Object.entries(this.pids)) {
-      resetPeak(pid);
+      for (const p of processTree(pid)) resetPeak(p);
       this.cpu0[name] = cpuSeconds(pid);
     }
     this.machine0 = machineCpu();
@@ -79,7 +133,7 @@ export class Window {
       const used = cpuSeconds(pid) - (this.cpu0[name] ?? 0);
       usage.cpu[name] = used;
       ours += used;
-      usage.peakMiB[name] = statusKb(pid, "VmHWM") / 1024;
+      usage.peakMiB[name] = treePeakKb(pid) / 1024;
     }
     usage.otherCpu = Math.max(0, machineCpu().busy - this.machine0.busy - ours);
     return usage;

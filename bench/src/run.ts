@@ -137,6 +137,8 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
         mk("alone-mesh-grpc", fixed.mesh.target, "grpc", "h2c", { gateway: fixed.mesh.proc.pid, upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-mesh-connect", fixed.mesh.target, "connect-proto", "h1", { gateway: fixed.mesh.proc.pid, upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-baseline", fixed.baseline.target, "http-json", "h1", { gateway: fixed.baseline.proc.pid, upstream: fixed.upstream.pid }, jsonAnswer!.length),
+        mk("alone-mesh-grpc-2p", fixed.mesh2.target, "grpc", "h2c", { gateway: fixed.mesh2.proc.pid, upstream: fixed.upstream.pid }, grpcAnswer!.length),
+        mk("alone-baseline-2p", fixed.baseline2.target, "http-json", "h1", { gateway: fixed.baseline2.proc.pid, upstream: fixed.upstream.pid }, jsonAnswer!.length),
         mk("alone-native-grpc", fixed.grpc, "grpc", "h2c", { upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-native-http", fixed.http, "http-json", "h1", { upstream: fixed.upstream.pid }, jsonAnswer!.length),
       );

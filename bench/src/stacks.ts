@@ -80,20 +80,24 @@ function gatewayConfig(dir: string, name: string, model: string, embedding: stri
   return file;
 }
 
-async function startMeshGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
+/**
+ * Starts the mesh gateway with `workers` processes (one by default, like the baseline's; with more, its
+ * CPU and memory are read from the cluster's whole process tree).
+ */
+async function startMeshGateway(dir: string, name: string, model: string, embedding: string, workers = 1): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
   const config = gatewayConfig(dir, name, model, embedding);
-  // One gateway process, like the baseline's (its CPU and memory are read from this one pid).
   const { main } = await gatewayBundles();
-  const proc = startProcess(`${name}-gateway`, "node", [...NODE_FLAGS, main, "--port", String(port), "--config", config, "--workers", "1"], join(dir, `${name}-gateway.log`));
+  const proc = startProcess(`${name}-gateway`, "node", [...NODE_FLAGS, main, "--port", String(port), "--config", config, "--workers", String(workers)], join(dir, `${name}-gateway.log`));
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000);
   return { proc, target: `127.0.0.1:${port}` };
 }
 
-async function startBaselineGateway(dir: string, name: string, model: string, embedding: string): Promise<{ proc: Proc; target: string }> {
+/** Starts the baseline gateway with `workers` processes (node:cluster, as the mesh gateway's `--workers`). */
+async function startBaselineGateway(dir: string, name: string, model: string, embedding: string, workers = 1): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
   const { baseline } = await gatewayBundles();
-  const args = [...NODE_FLAGS, baseline, "--port", String(port), "--upstream", `http://${model}`, "--route", `/v1/embeddings=http://${embedding}`];
+  const args = [...NODE_FLAGS, baseline, "--port", String(port), "--upstream", `http://${model}`, "--route", `/v1/embeddings=http://${embedding}`, "--workers", String(workers)];
   const proc = startProcess(`${name}-gateway`, "node", args, join(dir, `${name}-gateway.log`));
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/healthz`), 60_000);
   return { proc, target: `127.0.0.1:${port}` };
@@ -162,12 +166,16 @@ export interface FixedStacks {
   http: string;
   mesh: { proc: Proc; target: string };
   baseline: { proc: Proc; target: string };
+  /** The same two gateways with two processes each (`--workers 2`): the ceiling on both cores. */
+  mesh2: { proc: Proc; target: string };
+  baseline2: { proc: Proc; target: string };
   stop(): Promise<void>;
 }
 
 /**
  * Starts the native upstream answering `grpcResponses` (method → message bytes) and `httpResponses`
- * (path → JSON bytes), and a mesh gateway and a baseline gateway in front of it.
+ * (path → JSON bytes), and a mesh gateway and a baseline gateway in front of it, each once with one
+ * process and once with two.
  */
 export async function startFixed(dir: string, grpcResponses: Record<string, Uint8Array>, httpResponses: Record<string, Uint8Array>): Promise<FixedStacks> {
   const [gp, hp] = [await freePort(), await freePort()];
@@ -191,7 +199,11 @@ export async function startFixed(dir: string, grpcResponses: Record<string, Uint
     procs.push(mesh.proc);
     const baseline = await startBaselineGateway(dir, "fixed-baseline", `127.0.0.1:${hp}`, `127.0.0.1:${hp}`);
     procs.push(baseline.proc);
-    return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, stop: () => stopAll(procs) };
+    const mesh2 = await startMeshGateway(dir, "fixed-mesh-2p", target, target, 2);
+    procs.push(mesh2.proc);
+    const baseline2 = await startBaselineGateway(dir, "fixed-baseline-2p", `127.0.0.1:${hp}`, `127.0.0.1:${hp}`, 2);
+    procs.push(baseline2.proc);
+    return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, mesh2, baseline2, stop: () => stopAll(procs) };
   } catch (e) {
     await stopAll(procs);
     throw e;

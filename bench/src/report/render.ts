@@ -29,6 +29,8 @@ const LABELS: Record<string, string> = {
   "alone-mesh-grpc": "mesh gateway · gRPC → native",
   "alone-mesh-connect": "mesh gateway · Connect binary → native gRPC",
   "alone-baseline": "baseline gateway · JSON → native HTTP",
+  "alone-mesh-grpc-2p": "mesh gateway, 2 processes · gRPC → native",
+  "alone-baseline-2p": "baseline gateway, 2 processes · JSON → native HTTP",
   "alone-native-grpc": "native upstream alone · gRPC",
   "alone-native-http": "native upstream alone · HTTP/1.1",
 };
