@@ -15,16 +15,15 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_CONNECT_END, FrameSizeWatcher, FrameTooLargeError } from "../grpc/frames.js";
-import { copyRequestMetadata, formatGrpcTimeout, forwardableResponseHeader } from "../grpc/headers.js";
+import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
 import { statusFromError, statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { effectiveTimeout } from "../upstream/route.js";
+import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 
-const TIMEOUT_RE = /^\d{1,10}$/;
 const CONTENT_TYPE = "application/connect+proto";
 
 /** True when a request to `route` can be relayed as envelopes (see the module comment). */
@@ -34,20 +33,8 @@ export function takesConnectStreamFastPath(route: Route, req: NodeRequest): bool
   if (h["content-type"] !== CONTENT_TYPE) return false;
   const enc = h["connect-content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
-  const timeout = h["connect-timeout-ms"];
-  if (timeout !== undefined && (typeof timeout !== "string" || !TIMEOUT_RE.test(timeout))) return false;
+  if (!plainTimeout(h)) return false;
   return true;
-}
-
-function metadataOf(from: IncomingHttpHeaders | undefined, to: Headers): void {
-  if (!from) return;
-  for (const name in from) {
-    if (!forwardableResponseHeader(name)) continue;
-    const v = from[name];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) to.append(name, x);
-    else to.append(name, v);
-  }
 }
 
 /** Relays one Connect server-streaming call in the binary codec to the route's pool as a gRPC call. */
@@ -83,13 +70,11 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       err.details = status.details.map((d) => ({ type: d.type, value: d.value }));
     }
     const md = new Headers();
-    metadataOf(trailers, md);
+    if (trailers) copyResponseMetadata(trailers, md);
     res.end(encodeFrame(FLAG_CONNECT_END, Buffer.from(JSON.stringify(endStreamToJson(md, err, {})))));
   };
 
-  const rawTimeout = h["connect-timeout-ms"] as string | undefined;
-  const timeoutMs = effectiveTimeout(route, rawTimeout === undefined ? undefined : Number(rawTimeout));
-  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const { timeoutMs, deadline } = connectDeadline(route, h);
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
       clientGone = true;
@@ -130,9 +115,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     if (body[0] !== 0) {
       return end({ code: Code.Internal, message: `protocol error: request message with flags ${body[0]} (compression was not negotiated)`, details: [] });
     }
-    const upHeaders: OutgoingHttpHeaders = { ":method": "POST", ":path": route.path, "content-type": "application/grpc", te: "trailers" };
-    copyRequestMetadata(h, upHeaders);
-    if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
+    const upHeaders = grpcRequestHeaders(route, h, deadline);
     openUpstreamBuffered(route, upHeaders, body, { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
       if (err !== undefined) return end(statusFromError(err));
       relay(call!, rh!);
@@ -182,8 +165,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
       if (status === undefined) {
         call.cancel();
-        if (trailers !== undefined) return end({ code: Code.Internal, message: "worker sent trailers without grpc-status", details: [] });
-        return end({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} ended the call without a status`, details: [] });
+        return end(endedWithoutStatus(route, call, trailers));
       }
       call.gotStatus = true;
       call.finish("ok");
@@ -192,8 +174,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     up.on("close", () => {
       if (finished) return;
       call.finish(clientGone ? "cancelled" : "failed");
-      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "connection closed");
-      end({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
+      end(closedEarly(route, call));
     });
   };
 }

@@ -23,18 +23,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
-import { copyRequestMetadata, formatGrpcTimeout, forwardableResponseHeader } from "../grpc/headers.js";
+import { forwardableResponseHeader } from "../grpc/headers.js";
 import { statusFromError, statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { effectiveTimeout } from "../upstream/route.js";
+import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 
 /** connect-node's default: responses at least this large are compressed when the client accepts it. */
 const COMPRESS_MIN_BYTES = 1024;
-const TIMEOUT_RE = /^\d{1,10}$/;
 
 /** True when a request to `route` can be relayed as bytes (see the module comment). */
 export function takesConnectUnaryFastPath(route: Route, req: NodeRequest): boolean {
@@ -43,8 +42,7 @@ export function takesConnectUnaryFastPath(route: Route, req: NodeRequest): boole
   if (h["content-type"] !== "application/proto") return false;
   const enc = h["content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
-  const timeout = h["connect-timeout-ms"];
-  if (timeout !== undefined && (typeof timeout !== "string" || !TIMEOUT_RE.test(timeout))) return false;
+  if (!plainTimeout(h)) return false;
   const length = h["content-length"];
   if (length !== undefined && Number(length) > route.maxRequestBytes) return false;
   return true;
@@ -102,9 +100,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     send(codeToHttpStatus(err.code), "application/json", Buffer.from(errorToJsonBytes(err, {})), md, early);
   };
 
-  const rawTimeout = h["connect-timeout-ms"] as string | undefined;
-  const timeoutMs = effectiveTimeout(route, rawTimeout === undefined ? undefined : Number(rawTimeout));
-  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const { timeoutMs, deadline } = connectDeadline(route, h);
   let clientGone = false;
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
@@ -138,9 +134,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
   req.on("end", () => {
     if (finished) return;
     const message = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
-    const upHeaders: OutgoingHttpHeaders = { ":method": "POST", ":path": route.path, "content-type": "application/grpc", te: "trailers" };
-    copyRequestMetadata(h, upHeaders);
-    if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
+    const upHeaders = grpcRequestHeaders(route, h, deadline);
     openUpstreamBuffered(route, upHeaders, encodeFrame(0, message), { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
       if (err !== undefined) return fail(statusFromError(err));
       relay(call!, rh!);
@@ -214,8 +208,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
       if (status === undefined) {
         call.cancel();
-        if (trailers !== undefined) return fail({ code: Code.Internal, message: "worker sent trailers without grpc-status", details: [] });
-        return fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} ended the call without a status`, details: [] });
+        return fail(endedWithoutStatus(route, call, trailers));
       }
       call.gotStatus = true;
       call.finish("ok");
@@ -226,8 +219,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     up.on("close", () => {
       if (finished) return;
       call.finish(clientGone ? "cancelled" : "failed");
-      const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "connection closed");
-      fail({ code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] });
+      fail(closedEarly(route, call));
     });
   };
 }

@@ -1,0 +1,48 @@
+/**
+ * What the two Connect → gRPC byte relays (`connect-unary.ts`, `connect-stream.ts`) share: which
+ * timeouts they take, the deadline and the gRPC request headers sent to the worker, and the statuses
+ * of a worker call that ends without one.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import { Code } from "@connectrpc/connect";
+import { copyRequestMetadata, formatGrpcTimeout } from "../grpc/headers.js";
+import type { GrpcStatus } from "../grpc/status.js";
+import type { UpstreamCall } from "../upstream/open.js";
+import { effectiveTimeout } from "../upstream/route.js";
+import type { Route } from "../upstream/route.js";
+
+const TIMEOUT_RE = /^\d{1,10}$/;
+
+/** True when `connect-timeout-ms` is absent or well formed (a malformed one is left to connect-node). */
+export function plainTimeout(h: IncomingHttpHeaders): boolean {
+  const timeout = h["connect-timeout-ms"];
+  return timeout === undefined || (typeof timeout === "string" && TIMEOUT_RE.test(timeout));
+}
+
+/** The call's timeout (the client's, capped by the route's) and its deadline as `Date.now()` time. */
+export function connectDeadline(route: Route, h: IncomingHttpHeaders): { timeoutMs?: number; deadline?: number } {
+  const raw = h["connect-timeout-ms"] as string | undefined;
+  const timeoutMs = effectiveTimeout(route, raw === undefined ? undefined : Number(raw));
+  return timeoutMs === undefined ? {} : { timeoutMs, deadline: Date.now() + timeoutMs };
+}
+
+/** Headers of the gRPC request to the worker: the method, the client's metadata, the remaining time. */
+export function grpcRequestHeaders(route: Route, h: IncomingHttpHeaders, deadline: number | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ":method": "POST", ":path": route.path, "content-type": "application/grpc", te: "trailers" };
+  copyRequestMetadata(h, out);
+  if (deadline !== undefined) out["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
+  return out;
+}
+
+/** The status of a worker stream that ended with no grpc-status (`trailers` are what it did send). */
+export function endedWithoutStatus(route: Route, call: UpstreamCall, trailers: IncomingHttpHeaders | undefined): GrpcStatus {
+  if (trailers !== undefined) return { code: Code.Internal, message: "worker sent trailers without grpc-status", details: [] };
+  return { code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} ended the call without a status`, details: [] };
+}
+
+/** The status of a worker stream that closed before it ended (reset, or its connection failed). */
+export function closedEarly(route: Route, call: UpstreamCall): GrpcStatus {
+  const up = call.stream;
+  const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "connection closed");
+  return { code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] };
+}
