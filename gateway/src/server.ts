@@ -98,11 +98,26 @@ function isRawGrpc(contentType: string | undefined): boolean {
   return contentType === "application/grpc" || contentType === "application/grpc+proto";
 }
 
-/** Marks an HTTP/1.1 response "connection: close" when its headers go out before the request body was read. */
+/**
+ * Request bodies up to this size that are still unread when the answer goes out are read and dropped
+ * (Node does it when the response ends) and the connection stays open: closing it instead makes a
+ * client that is still writing its small body fail with a broken pipe rather than read the answer.
+ */
+const DRAIN_UNREAD_BODY_BYTES = 64 * 1024;
+
+/**
+ * Marks an HTTP/1.1 response "connection: close" when its headers go out before a large (or unsized)
+ * request body was read: reading it only to drop it would cost more than a new connection.
+ */
 function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse): void {
   const writeHead = res.writeHead;
+  const declared = Number(req.headers["content-length"] ?? Number.NaN);
+  const drainable = Number.isFinite(declared) && declared <= DRAIN_UNREAD_BODY_BYTES;
+  // A handler that began reading and stopped leaves the request paused, and Node then does not drop
+  // the rest: resume it so the next request on the connection can be parsed.
+  if (drainable) res.once("finish", () => req.complete || req.resume());
   res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse["writeHead"]>) {
-    if (!req.complete) {
+    if (!req.complete && !drainable) {
       res.shouldKeepAlive = false;
       res.setHeader("connection", "close");
     }
