@@ -63,7 +63,7 @@ describe("make bench-quick", () => {
       }
     }
     const alone = results.checks.filter((c) => c.workload === "gateway-alone");
-    expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-mesh-connect", "alone-mesh-grpc", "alone-native-grpc", "alone-native-http"]);
+    expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-baseline-2p", "alone-mesh-connect", "alone-mesh-grpc", "alone-mesh-grpc-2p", "alone-native-grpc", "alone-native-http"]);
     for (const c of alone) expect(c.ok, `${c.variant}: ${c.detail}`).toBe(true);
   });
 
