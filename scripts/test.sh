@@ -16,7 +16,8 @@ suites=("$@")
 # build/test-results/latest points at the newest. Folders of earlier runs older than a day are removed.
 mkdir -p build/test-results
 find build/test-results -mindepth 1 -maxdepth 1 -type d -name 'run-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
-results=$(mktemp -d build/test-results/run-XXXXXX)
+results="build/test-results/run-$(date +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$results"
 ln -sfn "$(basename "$results")" build/test-results/latest
 
 total_passed=0 total_failed=0 total_skipped=0
