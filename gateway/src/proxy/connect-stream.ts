@@ -23,6 +23,7 @@ import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
+import { Chunks } from "./chunks.js";
 
 const CONTENT_TYPE = "application/connect+proto";
 
@@ -90,23 +91,19 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     upstream?.cancel();
   });
 
-  let first: Buffer | undefined;
-  let more: Buffer[] | undefined;
-  let size = 0;
+  const request = new Chunks();
   req.on("data", (chunk: Buffer) => {
     if (finished) return;
-    size += chunk.byteLength;
-    if (first === undefined) first = chunk;
-    else (more ??= [first]).push(chunk);
-    const b = more ? more[0]! : first;
+    request.add(chunk);
+    const b = request.head!;
     const declared = b.byteLength >= 5 ? b.readUInt32BE(1) : 0;
-    if (declared > route.maxRequestBytes || size > route.maxRequestBytes + 5) {
-      end({ code: Code.ResourceExhausted, message: `message size ${Math.max(declared, size - 5)} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] });
+    if (declared > route.maxRequestBytes || request.size > route.maxRequestBytes + 5) {
+      end({ code: Code.ResourceExhausted, message: `message size ${Math.max(declared, request.size - 5)} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] });
     }
   });
   req.on("end", () => {
     if (finished) return;
-    const body = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
+    const body = request.whole();
     // Exactly one whole, uncompressed request message (connect-content-encoding was ruled out above).
     const len = body.byteLength >= 5 ? body.readUInt32BE(1) : -1;
     if (len < 0 || body.byteLength !== 5 + len) {

@@ -31,6 +31,7 @@ import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
+import { Chunks } from "./chunks.js";
 
 /** connect-node's default: responses at least this large are compressed when the client accepts it. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -117,23 +118,19 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     upstream?.cancel();
   });
 
-  let first: Buffer | undefined;
-  let more: Buffer[] | undefined;
-  let size = 0;
+  const request = new Chunks();
   req.on("data", (chunk: Buffer) => {
     if (finished) return;
-    size += chunk.byteLength;
-    if (size > route.maxRequestBytes) {
-      fail({ code: Code.ResourceExhausted, message: `message size ${size} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] }, {}, true);
+    request.add(chunk);
+    if (request.size > route.maxRequestBytes) {
+      fail({ code: Code.ResourceExhausted, message: `message size ${request.size} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] }, {}, true);
       (req as IncomingMessage).resume();
       return;
     }
-    if (first === undefined) first = chunk;
-    else (more ??= [first]).push(chunk);
   });
   req.on("end", () => {
     if (finished) return;
-    const message = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
+    const message = request.whole();
     const upHeaders = grpcRequestHeaders(route, h, deadline);
     openUpstreamBuffered(route, upHeaders, encodeFrame(0, message), { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
       if (err !== undefined) return fail(statusFromError(err));
@@ -155,9 +152,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       return fail(status, { trailers: rh });
     }
     const up = call.stream;
-    let body: Buffer | undefined;
-    let parts: Buffer[] | undefined;
-    let bodySize = 0;
+    const response = new Chunks();
     let trailers: IncomingHttpHeaders | undefined;
     const tooLarge = (len: number) => {
       call.cancel();
@@ -165,10 +160,8 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     };
     up.on("data", (chunk: Buffer) => {
       if (finished) return;
-      bodySize += chunk.byteLength;
-      if (body === undefined) body = chunk;
-      else (parts ??= [body]).push(chunk);
-      const head = parts ? parts[0]! : body;
+      response.add(chunk);
+      const head = response.head!;
       if (head.byteLength >= 5 && head.readUInt32BE(1) > route.maxResponseBytes) tooLarge(head.readUInt32BE(1));
     });
     up.on("trailers", (t: IncomingHttpHeaders) => {
@@ -176,7 +169,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     });
     up.on("end", () => {
       if (finished) return;
-      const all = parts ? Buffer.concat(parts, bodySize) : (body ?? Buffer.alloc(0));
+      const all = response.whole();
       // The frames, as the decoded path reads them: a second message or a truncated one is an error.
       let message: Buffer | undefined;
       let off = 0;

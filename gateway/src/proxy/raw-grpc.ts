@@ -21,6 +21,7 @@ import { openUpstreamBuffered, openUpstreamStreaming } from "../upstream/open.js
 import type { UpstreamCall } from "../upstream/open.js";
 import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
+import { Chunks } from "./chunks.js";
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -219,23 +220,19 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     if (unaryResponse) {
       // One response message: collected (bounded by the size limit) and written with the end of the
       // stream, one write instead of a write and an end.
-      let first: Buffer | undefined;
-      let more: Buffer[] | undefined;
-      let size = 0;
+      const response = new Chunks();
       up.on("data", (chunk: Buffer) => {
         if (finished) return;
-        size += chunk.byteLength;
-        if (first === undefined) first = chunk;
-        else (more ??= [first]).push(chunk);
-        if (size > route.maxResponseBytes + 5 || (first.byteLength >= 5 && first.readUInt32BE(1) > route.maxResponseBytes)) {
+        response.add(chunk);
+        const first = response.head!;
+        if (response.size > route.maxResponseBytes + 5 || (first.byteLength >= 5 && first.readUInt32BE(1) > route.maxResponseBytes)) {
           call.cancel();
-          const head = more ? Buffer.concat(more, size) : first;
-          fail(responseTooLarge(oversizedFrame(head, route.maxResponseBytes) ?? size, route.maxResponseBytes));
+          fail(responseTooLarge(oversizedFrame(response.whole(), route.maxResponseBytes) ?? response.size, route.maxResponseBytes));
         }
       });
       up.on("end", () => {
         if (finished) return;
-        const body = more ? Buffer.concat(more, size) : first;
+        const body = response.isEmpty ? undefined : response.whole();
         if (body !== undefined) {
           const big = oversizedFrame(body, route.maxResponseBytes);
           if (big !== undefined) {
@@ -276,22 +273,17 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
 
   if (route.method.methodKind === "unary" || route.method.methodKind === "server_streaming") {
     // One request message: read it whole (bounded by the size limit) so the call can be retried.
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    let size = 0;
+    const request = new Chunks();
     stream.on("data", (chunk: Buffer) => {
       if (finished) return;
-      size += chunk.byteLength;
-      if (size > route.maxRequestBytes + 5) {
+      request.add(chunk);
+      if (request.size > route.maxRequestBytes + 5) {
         fail({ code: Code.ResourceExhausted, message: `request larger than the limit of ${route.maxRequestBytes} bytes`, details: [] });
-        return;
       }
-      if (first === undefined) first = chunk;
-      else (more ??= [first]).push(chunk);
     });
     stream.on("end", () => {
       if (finished) return;
-      const body = more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0));
+      const body = request.whole();
       const bad = checkSingleMessage(body, route, compressedRequests);
       if (bad) return fail(bad);
       setTimeoutHeader();
