@@ -1,12 +1,13 @@
 /**
  * What the two Connect → gRPC byte relays (`connect-unary.ts`, `connect-stream.ts`) share: which
- * timeouts they take, the deadline and the gRPC request headers sent to the worker, and the statuses
- * of a worker call that ends without one.
+ * timeouts they take, the deadline and the gRPC request headers sent to the worker, the statuses of a
+ * worker call that ends without one, and the per-call state ({@link ConnectCall}).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { copyRequestMetadata, formatGrpcTimeout } from "../grpc/headers.js";
 import type { GrpcStatus } from "../grpc/status.js";
+import type { NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
@@ -45,4 +46,39 @@ export function closedEarly(route: Route, call: UpstreamCall): GrpcStatus {
   const up = call.stream;
   const why = call.lastError?.message ?? (up.rstCode ? `stream reset with HTTP/2 code ${up.rstCode}` : "connection closed");
   return { code: Code.Unavailable, message: `${route.pool.service} replica ${call.lease.replica.address} failed: ${why}`, details: [] };
+}
+
+/**
+ * What a Connect relay keeps for one call: whether it has ended, whether the client went away, the
+ * worker call once open. It arms the deadline (`onTimeout` ends the call with DEADLINE_EXCEEDED after
+ * the worker call is cancelled) and cancels the worker call when the client goes away first.
+ */
+export class ConnectCall {
+  finished = false;
+  clientGone = false;
+  upstream: UpstreamCall | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(res: NodeResponse, timeoutMs: number | undefined, onTimeout: () => void) {
+    if (timeoutMs !== undefined) {
+      this.timer = setTimeout(() => {
+        this.clientGone = true;
+        this.upstream?.cancel();
+        onTimeout();
+      }, timeoutMs);
+    }
+    res.on("close", () => {
+      if (!this.finish()) return;
+      this.clientGone = true;
+      this.upstream?.cancel();
+    });
+  }
+
+  /** Marks the call ended and disarms the deadline; false when it had already ended. */
+  finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    return true;
+  }
 }

@@ -21,7 +21,7 @@ import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
+import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
 
@@ -41,10 +41,8 @@ export function takesConnectStreamFastPath(route: Route, req: NodeRequest): bool
 /** Relays one Connect server-streaming call in the binary codec to the route's pool as a gRPC call. */
 export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
-  let finished = false;
-  let upstream: UpstreamCall | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let clientGone = false;
+  const { timeoutMs, deadline } = connectDeadline(route, h);
+  const state = new ConnectCall(res, timeoutMs, () => end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   const head = (md?: IncomingHttpHeaders) => {
     if (res.headersSent) return;
@@ -60,9 +58,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
 
   /** Ends the stream with the end-of-stream message: the status (when not OK) and the trailers. */
   const end = (status: GrpcStatus | undefined, trailers?: IncomingHttpHeaders) => {
-    if (finished) return;
-    finished = true;
-    if (timer !== undefined) clearTimeout(timer);
+    if (!state.finish()) return;
     if (res.destroyed || res.writableEnded) return;
     head();
     let err: ConnectError | undefined;
@@ -75,25 +71,9 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     res.end(encodeFrame(FLAG_CONNECT_END, Buffer.from(JSON.stringify(endStreamToJson(md, err, {})))));
   };
 
-  const { timeoutMs, deadline } = connectDeadline(route, h);
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      clientGone = true;
-      upstream?.cancel();
-      end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] });
-    }, timeoutMs);
-  }
-  res.on("close", () => {
-    if (finished) return;
-    finished = true;
-    clientGone = true;
-    if (timer !== undefined) clearTimeout(timer);
-    upstream?.cancel();
-  });
-
   const request = new Chunks();
   req.on("data", (chunk: Buffer) => {
-    if (finished) return;
+    if (state.finished) return;
     request.add(chunk);
     const b = request.head!;
     const declared = b.byteLength >= 5 ? b.readUInt32BE(1) : 0;
@@ -102,7 +82,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     }
   });
   req.on("end", () => {
-    if (finished) return;
+    if (state.finished) return;
     const body = request.whole();
     // Exactly one whole, uncompressed request message (connect-content-encoding was ruled out above).
     const len = body.byteLength >= 5 ? body.readUInt32BE(1) : -1;
@@ -113,14 +93,14 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       return end({ code: Code.Internal, message: `protocol error: request message with flags ${body[0]} (compression was not negotiated)`, details: [] });
     }
     const upHeaders = grpcRequestHeaders(route, h, deadline);
-    openUpstreamBuffered(route, upHeaders, body, { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
+    openUpstreamBuffered(route, upHeaders, body, { isCancelled: () => state.clientGone, onStream: (call) => (state.upstream = call) }, (err, call, rh) => {
       if (err !== undefined) return end(statusFromError(err));
       relay(call!, rh!);
     });
   });
 
   const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
-    if (finished) {
+    if (state.finished) {
       call.cancel();
       return;
     }
@@ -141,7 +121,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     const watcher = new FrameSizeWatcher(route.maxResponseBytes);
     let trailers: IncomingHttpHeaders | undefined;
     up.on("data", (chunk: Buffer) => {
-      if (finished) return;
+      if (state.finished) return;
       try {
         watcher.inspect(chunk);
       } catch (e) {
@@ -158,7 +138,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       trailers = t;
     });
     up.on("end", () => {
-      if (finished) return;
+      if (state.finished) return;
       const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
       if (status === undefined) {
         call.cancel();
@@ -169,8 +149,8 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       end(status, trailers);
     });
     up.on("close", () => {
-      if (finished) return;
-      call.finish(clientGone ? "cancelled" : "failed");
+      if (state.finished) return;
+      call.finish(state.clientGone ? "cancelled" : "failed");
       end(closedEarly(route, call));
     });
   };

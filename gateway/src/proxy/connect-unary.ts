@@ -29,7 +29,7 @@ import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { closedEarly, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
+import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
 
@@ -70,14 +70,11 @@ function acceptsGzip(value: string | string[] | undefined): boolean {
 export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
   const gzipOk = acceptsGzip(h["accept-encoding"]);
-  let finished = false;
-  let upstream: UpstreamCall | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const { timeoutMs, deadline } = connectDeadline(route, h);
+  const state = new ConnectCall(res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   const send = (status: number, contentType: string, body: Buffer, md: Metadata, early = false) => {
-    if (finished) return;
-    finished = true;
-    if (timer !== undefined) clearTimeout(timer);
+    if (!state.finish()) return;
     if (res.headersSent || res.destroyed) return;
     const out: OutgoingHttpHeaders = { "content-type": contentType };
     addMetadata(out, md);
@@ -101,26 +98,9 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     send(codeToHttpStatus(err.code), "application/json", Buffer.from(errorToJsonBytes(err, {})), md, early);
   };
 
-  const { timeoutMs, deadline } = connectDeadline(route, h);
-  let clientGone = false;
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      clientGone = true;
-      upstream?.cancel();
-      fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] });
-    }, timeoutMs);
-  }
-  res.on("close", () => {
-    if (finished) return;
-    finished = true;
-    clientGone = true;
-    if (timer !== undefined) clearTimeout(timer);
-    upstream?.cancel();
-  });
-
   const request = new Chunks();
   req.on("data", (chunk: Buffer) => {
-    if (finished) return;
+    if (state.finished) return;
     request.add(chunk);
     if (request.size > route.maxRequestBytes) {
       fail({ code: Code.ResourceExhausted, message: `message size ${request.size} is larger than configured readMaxBytes ${route.maxRequestBytes}`, details: [] }, {}, true);
@@ -129,17 +109,17 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     }
   });
   req.on("end", () => {
-    if (finished) return;
+    if (state.finished) return;
     const message = request.whole();
     const upHeaders = grpcRequestHeaders(route, h, deadline);
-    openUpstreamBuffered(route, upHeaders, encodeFrame(0, message), { isCancelled: () => clientGone, onStream: (call) => (upstream = call) }, (err, call, rh) => {
+    openUpstreamBuffered(route, upHeaders, encodeFrame(0, message), { isCancelled: () => state.clientGone, onStream: (call) => (state.upstream = call) }, (err, call, rh) => {
       if (err !== undefined) return fail(statusFromError(err));
       relay(call!, rh!);
     });
   });
 
   const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
-    if (finished) {
+    if (state.finished) {
       call.cancel();
       return;
     }
@@ -159,7 +139,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       fail({ code: Code.ResourceExhausted, message: `response ${new FrameTooLargeError(len, route.maxResponseBytes).message}`, details: [] });
     };
     up.on("data", (chunk: Buffer) => {
-      if (finished) return;
+      if (state.finished) return;
       response.add(chunk);
       const head = response.head!;
       if (head.byteLength >= 5 && head.readUInt32BE(1) > route.maxResponseBytes) tooLarge(head.readUInt32BE(1));
@@ -168,7 +148,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       trailers = t;
     });
     up.on("end", () => {
-      if (finished) return;
+      if (state.finished) return;
       const all = response.whole();
       // The frames, as the decoded path reads them: a second message or a truncated one is an error.
       let message: Buffer | undefined;
@@ -210,8 +190,8 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       send(200, "application/proto", message, { headers: rh, trailers });
     });
     up.on("close", () => {
-      if (finished) return;
-      call.finish(clientGone ? "cancelled" : "failed");
+      if (state.finished) return;
+      call.finish(state.clientGone ? "cancelled" : "failed");
       fail(closedEarly(route, call));
     });
   };
