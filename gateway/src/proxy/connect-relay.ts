@@ -6,8 +6,10 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { copyRequestMetadata, formatGrpcTimeout } from "../grpc/headers.js";
+import { statusFromError } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeResponse } from "../http/types.js";
+import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
@@ -71,6 +73,19 @@ export class ConnectCall {
       if (!this.finish()) return;
       this.clientGone = true;
       this.upstream?.cancel();
+    });
+  }
+
+  /**
+   * Opens the worker call with the request `body`: `relay` gets it with the worker's response headers,
+   * `fail` the status of a call that could not be opened. A call that opens after this one ended (the
+   * client left, the deadline passed) is cancelled.
+   */
+  open(route: Route, headers: OutgoingHttpHeaders, body: Buffer, fail: (status: GrpcStatus) => void, relay: (call: UpstreamCall, headers: IncomingHttpHeaders) => void): void {
+    openUpstreamBuffered(route, headers, body, { isCancelled: () => this.clientGone, onStream: (call) => (this.upstream = call) }, (err, call, rh) => {
+      if (err !== undefined) return fail(statusFromError(err));
+      if (this.finished) return call!.cancel();
+      relay(call!, rh!);
     });
   }
 

@@ -16,10 +16,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_CONNECT_END, FrameSizeWatcher, FrameTooLargeError } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
-import { statusFromError, statusFromTrailers } from "../grpc/status.js";
+import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
-import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
@@ -93,17 +92,10 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
       return end({ code: Code.Internal, message: `protocol error: request message with flags ${body[0]} (compression was not negotiated)`, details: [] });
     }
     const upHeaders = grpcRequestHeaders(route, h, deadline);
-    openUpstreamBuffered(route, upHeaders, body, { isCancelled: () => state.clientGone, onStream: (call) => (state.upstream = call) }, (err, call, rh) => {
-      if (err !== undefined) return end(statusFromError(err));
-      relay(call!, rh!);
-    });
+    state.open(route, upHeaders, body, end, relay);
   });
 
   const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
-    if (state.finished) {
-      call.cancel();
-      return;
-    }
     if (rh["grpc-status"] !== undefined) {
       // Trailers-only: no message; the worker's metadata travels as trailers.
       call.gotStatus = true;

@@ -24,10 +24,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
 import { forwardableResponseHeader } from "../grpc/headers.js";
-import { statusFromError, statusFromTrailers } from "../grpc/status.js";
+import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
-import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
@@ -112,17 +111,10 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     if (state.finished) return;
     const message = request.whole();
     const upHeaders = grpcRequestHeaders(route, h, deadline);
-    openUpstreamBuffered(route, upHeaders, encodeFrame(0, message), { isCancelled: () => state.clientGone, onStream: (call) => (state.upstream = call) }, (err, call, rh) => {
-      if (err !== undefined) return fail(statusFromError(err));
-      relay(call!, rh!);
-    });
+    state.open(route, upHeaders, encodeFrame(0, message), fail, relay);
   });
 
   const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
-    if (state.finished) {
-      call.cancel();
-      return;
-    }
     if (rh["grpc-status"] !== undefined) {
       // Trailers-only: an error (its metadata travels as trailers), or OK without the one message.
       call.gotStatus = true;
