@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 from workers.runtime.errors import Overloaded
 
@@ -37,7 +36,8 @@ class Admission:
     async def acquire(self) -> float:
         """Takes a slot (waiting in the queue if needed); returns the seconds spent waiting.
 
-        Raises Overloaded when every slot is busy and the queue is full. Pair with :meth:`release`.
+        Raises Overloaded when every slot is busy and the queue is full. Every successful call must be
+        followed by exactly one :meth:`release`.
         """
         if self.active < self.slots and not self._waiters:
             self.active += 1
@@ -75,12 +75,3 @@ class Admission:
                 return
         self.active -= 1
         self._on_change(self.active, len(self._waiters))
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[float]:
-        """Holds a slot for the body; yields the seconds spent waiting. Raises Overloaded when full."""
-        waited = await self.acquire()
-        try:
-            yield waited
-        finally:
-            self.release()
