@@ -37,10 +37,11 @@ def embed_response(
             f"expected a 2-D matrix and one truncated flag per row, got {vectors.shape} and {len(truncated)}"
         )
     rows = np.ascontiguousarray(vectors, dtype="<f4")
+    # An empty packed field is simply absent: a 0-dimension row has no values tag.
     values_head = _VALUES_TAG + _varint(rows.shape[1] * 4) if rows.shape[1] else b""
     parts: list[bytes] = []
     for row, cut in zip(rows, truncated, strict=True):
-        body = values_head + row.tobytes() if rows.shape[1] else b""
+        body = values_head + row.tobytes()
         if cut:
             body += _TRUNCATED_TRUE
         parts.append(_EMBEDDINGS_TAG + _varint(len(body)) + body)
