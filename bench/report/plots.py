@@ -31,9 +31,18 @@ COLORS = {
     "alone-mesh-grpc": "#1f77b4",
     "alone-mesh-connect": "#17becf",
     "alone-baseline": "#d62728",
+    "alone-mesh-grpc-2p": "#393b79",
+    "alone-baseline-2p": "#843c39",
     "alone-native-grpc": "#7f7f7f",
     "alone-native-http": "#bcbd22",
 }
+
+
+def save(fig: Any, path: Path) -> None:
+    """Lays out, writes and closes one figure."""
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def color(variant: str) -> str:
@@ -83,9 +92,7 @@ def throughput_bars(summary: dict[str, Any], out: Path) -> None:
         ax.set_title(title, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Throughput (median of repetitions, bars: min–max)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out / "throughput.svg")
-    plt.close(fig)
+    save(fig, out / "throughput.svg")
 
 
 def latency_cdfs(results: dict[str, Any], workload: str, title: str, out: Path, name: str) -> None:
@@ -101,9 +108,7 @@ def latency_cdfs(results: dict[str, Any], workload: str, title: str, out: Path, 
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / name)
-    plt.close(fig)
+    save(fig, out / name)
 
 
 def stream_timelines(results: dict[str, Any], out: Path) -> None:
@@ -126,9 +131,7 @@ def stream_timelines(results: dict[str, Any], out: Path) -> None:
     ax.set_title("One 256-token stream per variant (paced)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "stream-timelines.svg")
-    plt.close(fig)
+    save(fig, out / "stream-timelines.svg")
 
 
 def gap_cdfs(results: dict[str, Any], workload: str, title: str, out: Path, name: str) -> None:
@@ -143,9 +146,7 @@ def gap_cdfs(results: dict[str, Any], workload: str, title: str, out: Path, name
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / name)
-    plt.close(fig)
+    save(fig, out / name)
 
 
 def main(run_dir: str) -> None:
