@@ -1,7 +1,7 @@
 /**
  * HTTP/1.1 answers sent before the request body was read: a small body is read and dropped and the
- * connection stays usable (a client still writing its body must not hit a closed socket); a large one
- * closes the connection.
+ * connection stays usable (a client still writing its body must not hit a closed socket); a large or
+ * unsized one closes the connection, but only after the client has stopped sending (a lingering close).
  */
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +41,8 @@ class Connection {
 
   static open(port: number): Promise<Connection> {
     return new Promise((ok, fail) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => ok(new Connection(s)));
+      // Half-open allowed: like most HTTP clients, it goes on writing after the server has ended its side.
+      const s = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true }, () => ok(new Connection(s)));
       s.once("error", fail);
     });
   }
@@ -71,17 +72,20 @@ class Connection {
   }
 }
 
-function head(port: number, length: number): string {
+/** Request headers with an encoding the gateway refuses; `length` undefined sends the body chunked. */
+function head(port: number, length: number | undefined): string {
   return [
     `POST /${MODEL_SERVICE}/Complete HTTP/1.1`,
     `host: 127.0.0.1:${port}`,
     "content-type: application/proto",
     "content-encoding: x-unknown",
-    `content-length: ${length}`,
+    length === undefined ? "transfer-encoding: chunked" : `content-length: ${length}`,
     "",
     "",
   ].join("\r\n");
 }
+
+const pause = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 describe("an answer sent before the request body was read, over HTTP/1.1", () => {
   it("reads and drops a small body and keeps the connection for the next request", async () => {
@@ -107,5 +111,32 @@ describe("an answer sent before the request body was read, over HTTP/1.1", () =>
     expect(first.status).toBe(501);
     expect(first.headers["connection"]).toBe("close");
     c.socket.destroy();
+  });
+
+  it("keeps reading a chunked body it refused until the client is done, then closes", async () => {
+    const c = await Connection.open(gateway.port);
+    await c.write(head(gateway.port, undefined));
+    const first = await c.response(); // answered before a byte of the body was sent
+    expect(first.status).toBe(501);
+    expect(first.headers["connection"]).toBe("close");
+    // Without a lingering close these writes meet a closed socket and the reset fails the client.
+    for (let i = 0; i < 5; i++) {
+      await c.write(`400\r\n${"x".repeat(0x400)}\r\n`);
+      await pause(20);
+    }
+    await c.write("0\r\n\r\n");
+    c.socket.end();
+    await new Promise((ok) => c.socket.once("close", ok));
+    expect(c.errors).toEqual([]);
+  });
+
+  it("closes a refused connection whose client never stops sending", async () => {
+    const c = await Connection.open(gateway.port);
+    await c.write(head(gateway.port, undefined));
+    expect((await c.response()).status).toBe(501);
+    const closed = new Promise((ok) => c.socket.once("close", ok));
+    const writer = setInterval(() => c.socket.writable && c.socket.write(`10\r\n${"y".repeat(16)}\r\n`), 50);
+    await closed; // the gateway's linger runs out; the test's own timeout bounds the wait
+    clearInterval(writer);
   });
 });

@@ -36,6 +36,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, ServerHttp2Stream, ServerHttp2Session } from "node:http2";
+import type { Socket } from "node:net";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -106,6 +107,12 @@ function isRawGrpc(contentType: string | undefined): boolean {
 const DRAIN_UNREAD_BODY_BYTES = 64 * 1024;
 
 /**
+ * How long a connection closed after refusing a request whose body is still coming keeps reading (and
+ * dropping) that body after the answer went out, so the client can read the answer (see {@link lingerOnClose}).
+ */
+const LINGER_MS = 2000;
+
+/**
  * Marks an HTTP/1.1 response "connection: close" when its headers go out before a large (or unsized)
  * request body was read: reading it only to drop it would cost more than a new connection.
  */
@@ -120,9 +127,32 @@ function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse): void {
     if (!req.complete && !drainable) {
       res.shouldKeepAlive = false;
       res.setHeader("connection", "close");
+      // A handler that destroyed the request has let go of the connection already: nothing to linger on.
+      const socket = req.socket ?? res.socket;
+      if (socket !== null) lingerOnClose(req, socket);
     }
     return writeHead.apply(this, args);
   } as ServerResponse["writeHead"];
+}
+
+/**
+ * A lingering close for a connection whose request was refused before its body was read: once the
+ * answer is out, the gateway ends its side and goes on reading (the parser drops the body) until the
+ * client closes or {@link LINGER_MS} pass, and only then closes. Closing at once would leave the
+ * client's unsent body to arrive at a closed socket, and the reset that answers it makes the client fail
+ * with a broken pipe, often before it reads the answer. Calls whose request did arrive whole (a stream
+ * answered while its body was still being read) close as usual.
+ */
+function lingerOnClose(req: IncomingMessage, socket: Socket): void {
+  const destroySoon = socket.destroySoon;
+  // Node ends a "connection: close" exchange with socket.destroySoon(), once the response is written.
+  socket.destroySoon = function (this: Socket) {
+    if (req.complete) return destroySoon.call(this);
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    this.once("close", () => clearTimeout(timer));
+    this.resume();
+  };
 }
 
 /** Builds and starts the gateway. */
