@@ -48,7 +48,9 @@ describe("make bench-quick", () => {
 
   it("exits 0 and writes the report with its plots", () => {
     expect(exitCode, stderr.slice(-3000)).toBe(0);
-    expect(readFileSync(join(dir, "report.md"), "utf8")).toContain("## Targets");
+    const report = readFileSync(join(dir, "report.md"), "utf8");
+    expect(report).toContain("## Targets");
+    expect(report).toContain("## ADR-006 performance floor");
     for (const plot of ["throughput.svg", "latency-unary.svg", "stream-timelines.svg", "many-gaps.svg"]) {
       expect(existsSync(join(dir, "plots", plot)), plot).toBe(true);
     }

@@ -7,7 +7,8 @@ import type { BenchOptions } from "../options.js";
 import type { MachineInfo } from "../machine.js";
 import type { Spread } from "../stats.js";
 import type { WireBytes } from "../measurement.js";
-import type { Row, Summary } from "./summary.js";
+import { FLOOR_VARIANTS } from "./summary.js";
+import type { FloorCheck, Row, Summary } from "./summary.js";
 
 interface ResultsLike {
   measurements: { usage: { otherCpu: number; seconds: number } }[];
@@ -55,6 +56,12 @@ function table(head: string[], rows: string[][]): string {
 
 function label(v: string): string {
   return LABELS[v] ?? v;
+}
+
+/** One variant's cell of the ADR-006 floor table: the figure, bold "no" when it misses. */
+function floorCell(c: FloorCheck["byVariant"][string] | undefined): string {
+  if (c === undefined || c.met === undefined) return "–";
+  return c.met ? `${c.measured} ✓` : `${c.measured} **no**`;
 }
 
 function failed(r: Row): string {
@@ -140,6 +147,12 @@ export function renderReport(r: ResultsLike, s: Summary): string {
   out.push("## Targets");
   out.push("");
   out.push(table(["target", "goal", "measured", "met", "basis"], s.targets.map((t) => [t.name, t.goal, t.measured, t.met === undefined ? "–" : t.met ? "yes" : "**no**", t.basis])));
+  out.push("");
+  out.push("## ADR-006 performance floor");
+  out.push("");
+  out.push("The ADR's own communication targets, which the issue's targets above build on, for every way through a gateway.");
+  out.push("");
+  out.push(table(["requirement", "goal", ...FLOOR_VARIANTS.map(label), "basis"], s.floor.map((f) => [f.requirement, f.goal, ...FLOOR_VARIANTS.map((v) => floorCell(f.byVariant[v])), f.basis])));
   out.push("");
   out.push("## Ratios");
   out.push("");

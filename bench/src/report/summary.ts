@@ -48,11 +48,25 @@ export interface Target {
   basis: string;
 }
 
+/** One requirement of ADR-006 ("Communication Performance"), the floor, checked per stack variant. */
+export interface FloorCheck {
+  requirement: string;
+  goal: string;
+  basis: string;
+  /** Variant → the measured figure, formatted, and whether it meets the goal (undefined: not measured). */
+  byVariant: Record<string, { measured: string; met: boolean | undefined }>;
+}
+
+/** The variants the ADR-006 floor is checked on: every way through a gateway. */
+export const FLOOR_VARIANTS = ["mesh-grpc", "mesh-connect", "mesh-connect-json", "baseline"] as const;
+
 /** The run in figures. */
 export interface Summary {
   rows: Row[];
   wire: WireBytes[];
   targets: Target[];
+  /** ADR-006's own performance targets: the floor under the issue's targets. */
+  floor: FloorCheck[];
   ratios: { name: string; value: number; basis: string }[];
 }
 
@@ -181,5 +195,55 @@ export function summarize(r: ResultsLike): Summary {
   target(`${r.options.manyStreams} concurrent streams: inter-token p99`, "≤ 5 ms over the schedule", diff(med(find("streams-many", "mesh-grpc")?.gapP99), nominal), (v) => v <= 5, (v) => `${msf(v)} (gap p99 ${msf(v + nominal)}, nominal ${msf(nominal)})`, "mesh-grpc");
   target("Gateway alone: gRPC unary to a trivial upstream", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), (v) => v >= 8000, (v) => `${v.toFixed(0)} calls/s`, "h2load, one gateway process; ghz cross-check in the table");
   target("Gateway alone, 2 processes (`--workers 2`)", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc-2p")?.throughput), (v) => v >= 8000, (v) => `${v.toFixed(0)} calls/s`, "h2load; the load tool and the upstream share the same 2 cores");
-  return { rows, wire: r.wire, targets, ratios };
+  return { rows, wire: r.wire, targets, ratios, floor: floorChecks(r.options, find) };
+}
+
+/**
+ * ADR-006's "Communication Performance" targets, on every variant that goes through a gateway: latency
+ * under 10 ms, at least 10,000 calls a minute, streaming latency under 50 ms, 100+ concurrent operations
+ * per worker instance.
+ */
+function floorChecks(o: BenchOptions, find: (w: string, v: string) => Row | undefined): FloorCheck[] {
+  const check = (requirement: string, goal: string, basis: string, f: (v: string) => { value: number | undefined; measured?: string; met: (x: number) => boolean }): FloorCheck => {
+    const byVariant: FloorCheck["byVariant"] = {};
+    for (const v of FLOOR_VARIANTS) {
+      const { value, measured, met } = f(v);
+      byVariant[v] = value === undefined || !Number.isFinite(value) ? { measured: "not measured", met: undefined } : { measured: measured ?? `${value}`, met: met(value) };
+    }
+    return { requirement, goal, basis, byVariant };
+  };
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const manyFailed = (v: string) => {
+    const row = find("streams-many", v);
+    return row === undefined ? undefined : row.failedReps;
+  };
+  return [
+    check("HTTP latency", "< 10 ms", `p99 of a small unary call at ${o.lightRate} calls/s (vegeta), client → gateway → worker and back`, (v) => {
+      const p99 = find("unary-light", v)?.p99?.median;
+      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
+    }),
+    check("HTTP latency, every variant at one rate", "< 10 ms", "p99 at 50% of the slowest variant's maximum throughput, the same rate for all (vegeta)", (v) => {
+      const p99 = find("unary-common", v)?.p99?.median;
+      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
+    }),
+    check("HTTP latency under load", "< 10 ms", "p99 at 50% of the variant's own maximum throughput (vegeta)", (v) => {
+      const p99 = find("unary-fixed", v)?.p99?.median;
+      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
+    }),
+    check("Throughput", "≥ 10,000 calls/min", "small unary calls, closed loop (h2load), one worker per stack", (v) => {
+      const t = find("unary", v)?.throughput.median;
+      return { value: t === undefined ? undefined : t * 60, measured: t === undefined ? undefined : `${Math.round(t * 60).toLocaleString("en-US")}/min`, met: (x) => x >= 10_000 };
+    }),
+    check("Streaming latency", "< 50 ms", `time to first token p99 and inter-token lateness p99 (the larger), ${o.manyStreams} concurrent streams`, (v) => {
+      const row = find("streams-many", v);
+      const ttft = row?.ttftP99?.median;
+      const late = row?.latenessP99?.median;
+      const worst = ttft === undefined || late === undefined ? undefined : Math.max(ttft, late);
+      return { value: worst, measured: worst === undefined ? undefined : `${ms(ttft!)} · ${ms(late!)}`, met: (x) => x < 50 };
+    }),
+    check("Concurrent operations per worker instance", "100+", `${o.manyStreams} streams open at once on one model worker, every one answered in full`, (v) => {
+      const failed = manyFailed(v);
+      return { value: failed === undefined ? undefined : failed === 0 ? o.manyStreams : 0, measured: failed === undefined ? undefined : failed === 0 ? `${o.manyStreams}` : `${failed} repetition(s) failed`, met: (x) => x >= 100 };
+    }),
+  ];
 }
