@@ -147,9 +147,10 @@ function lingerOnClose(req: IncomingMessage, socket: Socket): void {
   const destroySoon = socket.destroySoon;
   // Node ends a "connection: close" exchange with socket.destroySoon(), once the response is written.
   socket.destroySoon = function (this: Socket) {
-    if (req.complete) return destroySoon.call(this);
+    if (req.complete || this.destroyed) return destroySoon.call(this);
     if (this.writable) this.end();
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref(); // a lingering connection never holds the process open
     this.once("close", () => clearTimeout(timer));
     this.resume();
   };
