@@ -213,10 +213,6 @@ function floorChecks(o: BenchOptions, find: (w: string, v: string) => Row | unde
     return { requirement, goal, basis, byVariant };
   };
   const ms = (x: number) => `${x.toFixed(2)} ms`;
-  const manyFailed = (v: string) => {
-    const row = find("streams-many", v);
-    return row === undefined ? undefined : row.failedReps;
-  };
   return [
     check("HTTP latency", "< 10 ms", `p99 of a small unary call at ${o.lightRate} calls/s (vegeta), client → gateway → worker and back`, (v) => {
       const p99 = find("unary-light", v)?.p99?.median;
@@ -242,8 +238,10 @@ function floorChecks(o: BenchOptions, find: (w: string, v: string) => Row | unde
       return { value: worst, measured: worst === undefined ? undefined : `${ms(ttft!)} · ${ms(late!)}`, met: (x) => x < 50 };
     }),
     check("Concurrent operations per worker instance", "100+", `${o.manyStreams} streams open at once on one model worker, every one answered in full`, (v) => {
-      const failed = manyFailed(v);
-      return { value: failed === undefined ? undefined : failed === 0 ? o.manyStreams : 0, measured: failed === undefined ? undefined : failed === 0 ? `${o.manyStreams}` : `${failed} repetition(s) failed`, met: (x) => x >= 100 };
+      // Counted only when no repetition lost a stream (a stream short of its tokens fails its repetition).
+      const failed = find("streams-many", v)?.failedReps;
+      if (failed === undefined) return { value: undefined, met: () => false };
+      return { value: failed === 0 ? o.manyStreams : 0, measured: failed === 0 ? `${o.manyStreams}` : `${failed} repetition(s) failed`, met: (x) => x >= 100 };
     }),
   ];
 }
