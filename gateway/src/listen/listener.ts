@@ -9,6 +9,7 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
+import { releaseOnClose } from "../http/release.js";
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
@@ -48,6 +49,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   // pay for those objects.
   const h2 = http2.createServer(h2opts);
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    releaseOnClose(stream);
     if (opts.onStream?.(stream, headers)) return;
     const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
     const res = new http2.Http2ServerResponse(stream);

@@ -13,6 +13,7 @@
 import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { releaseOnClose } from "../http/release.js";
 import type { Lease, Outcome } from "../pool/pool.js";
 import type { Replica } from "../pool/replica.js";
 import type { Route } from "./route.js";
@@ -31,7 +32,9 @@ export class UpstreamCall {
     this.lastError = e;
   };
 
-  constructor(readonly stream: http2.ClientHttp2Stream, readonly lease: Lease) {}
+  constructor(readonly stream: http2.ClientHttp2Stream, readonly lease: Lease) {
+    releaseOnClose(stream);
+  }
 
   /** Cancels the upstream call (client gone, deadline passed) and returns the lease. */
   cancel(): void {
