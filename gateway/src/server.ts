@@ -127,7 +127,8 @@ function closeIfAnsweredEarly(req: IncomingMessage, res: ServerResponse): void {
     if (!req.complete && !drainable) {
       res.shouldKeepAlive = false;
       res.setHeader("connection", "close");
-      // A handler that destroyed the request has let go of the connection already: nothing to linger on.
+      // A request a handler destroyed (connect-node does for a message over the size limit) no longer
+      // holds its socket; the response may still. With neither, the connection is gone: nothing to linger on.
       const socket = req.socket ?? res.socket;
       if (socket !== null) lingerOnClose(req, socket);
     }
