@@ -204,44 +204,41 @@ export function summarize(r: ResultsLike): Summary {
  * per worker instance.
  */
 function floorChecks(o: BenchOptions, find: (w: string, v: string) => Row | undefined): FloorCheck[] {
-  const check = (requirement: string, goal: string, basis: string, f: (v: string) => { value: number | undefined; measured?: string; met: (x: number) => boolean }): FloorCheck => {
+  type Measured = { value: number; measured: string } | undefined;
+  const check = (requirement: string, goal: string, basis: string, met: (x: number) => boolean, measure: (v: string) => Measured): FloorCheck => {
     const byVariant: FloorCheck["byVariant"] = {};
     for (const v of FLOOR_VARIANTS) {
-      const { value, measured, met } = f(v);
-      byVariant[v] = value === undefined || !Number.isFinite(value) ? { measured: "not measured", met: undefined } : { measured: measured ?? `${value}`, met: met(value) };
+      const m = measure(v);
+      byVariant[v] = m === undefined || !Number.isFinite(m.value) ? { measured: "not measured", met: undefined } : { measured: m.measured, met: met(m.value) };
     }
     return { requirement, goal, basis, byVariant };
   };
   const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const under10ms = (x: number) => x < 10;
+  /** The median p99 of a unary latency workload. */
+  const p99 = (workload: string) => (v: string): Measured => {
+    const x = find(workload, v)?.p99?.median;
+    return x === undefined ? undefined : { value: x, measured: ms(x) };
+  };
   return [
-    check("HTTP latency", "< 10 ms", `p99 of a small unary call at ${o.lightRate} calls/s (vegeta), client → gateway → worker and back`, (v) => {
-      const p99 = find("unary-light", v)?.p99?.median;
-      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
-    }),
-    check("HTTP latency, every variant at one rate", "< 10 ms", "p99 at 50% of the slowest variant's maximum throughput, the same rate for all (vegeta)", (v) => {
-      const p99 = find("unary-common", v)?.p99?.median;
-      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
-    }),
-    check("HTTP latency under load", "< 10 ms", "p99 at 50% of the variant's own maximum throughput (vegeta)", (v) => {
-      const p99 = find("unary-fixed", v)?.p99?.median;
-      return { value: p99, measured: p99 === undefined ? undefined : ms(p99), met: (x) => x < 10 };
-    }),
-    check("Throughput", "≥ 10,000 calls/min", "small unary calls, closed loop (h2load), one worker per stack", (v) => {
+    check("HTTP latency", "< 10 ms", `p99 of a small unary call at ${o.lightRate} calls/s (vegeta), client → gateway → worker and back`, under10ms, p99("unary-light")),
+    check("HTTP latency, every variant at one rate", "< 10 ms", "p99 at 50% of the slowest variant's maximum throughput, the same rate for all (vegeta)", under10ms, p99("unary-common")),
+    check("HTTP latency under load", "< 10 ms", "p99 at 50% of the variant's own maximum throughput (vegeta)", under10ms, p99("unary-fixed")),
+    check("Throughput", "≥ 10,000 calls/min", "small unary calls, closed loop (h2load), one worker per stack", (x) => x >= 10_000, (v) => {
       const t = find("unary", v)?.throughput.median;
-      return { value: t === undefined ? undefined : t * 60, measured: t === undefined ? undefined : `${Math.round(t * 60).toLocaleString("en-US")}/min`, met: (x) => x >= 10_000 };
+      return t === undefined ? undefined : { value: t * 60, measured: `${Math.round(t * 60).toLocaleString("en-US")}/min` };
     }),
-    check("Streaming latency", "< 50 ms", `time to first token p99 and inter-token lateness p99 (the larger), ${o.manyStreams} concurrent streams`, (v) => {
+    check("Streaming latency", "< 50 ms", `time to first token p99 and inter-token lateness p99 (the larger), ${o.manyStreams} concurrent streams`, (x) => x < 50, (v) => {
       const row = find("streams-many", v);
       const ttft = row?.ttftP99?.median;
       const late = row?.latenessP99?.median;
-      const worst = ttft === undefined || late === undefined ? undefined : Math.max(ttft, late);
-      return { value: worst, measured: worst === undefined ? undefined : `${ms(ttft!)} · ${ms(late!)}`, met: (x) => x < 50 };
+      return ttft === undefined || late === undefined ? undefined : { value: Math.max(ttft, late), measured: `${ms(ttft)} · ${ms(late)}` };
     }),
-    check("Concurrent operations per worker instance", "100+", `${o.manyStreams} streams open at once on one model worker, every one answered in full`, (v) => {
+    check("Concurrent operations per worker instance", "100+", `${o.manyStreams} streams open at once on one model worker, every one answered in full`, (x) => x >= 100, (v) => {
       // Counted only when no repetition lost a stream (a stream short of its tokens fails its repetition).
       const failed = find("streams-many", v)?.failedReps;
-      if (failed === undefined) return { value: undefined, met: () => false };
-      return { value: failed === 0 ? o.manyStreams : 0, measured: failed === 0 ? `${o.manyStreams}` : `${failed} repetition(s) failed`, met: (x) => x >= 100 };
+      if (failed === undefined) return undefined;
+      return failed === 0 ? { value: o.manyStreams, measured: `${o.manyStreams}` } : { value: 0, measured: `${failed} repetition(s) failed` };
     }),
   ];
 }
