@@ -16,6 +16,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config/config.js";
+import { installCompactBind } from "./http/async-bind.js";
 import { createRestHandler } from "./rest/index.js";
 import { build } from "./server.js";
 
@@ -49,6 +50,9 @@ async function main(): Promise<number> {
   const workers = workersFlag === "auto" ? availableParallelism() : Number(workersFlag);
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers: ${workersFlag} is not a positive number or "auto"`);
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, graceMs);
+
+  // Before any HTTP/2 session exists: each upstream request binds an AsyncResource (see async-bind.ts).
+  installCompactBind();
 
   const gateway = await build({
     config,
