@@ -5,6 +5,7 @@
  * `buf curl` (gRPC, gRPC-Web, Connect; descriptors from the gateway's reflection) and grpcurl.
  */
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
@@ -114,6 +115,38 @@ describe("curl (Connect JSON)", () => {
     const r = await run("curl", ["-sS", `${base}/agentos.model.v1.ModelService/ListModels?encoding=json&message=%7B%7D`]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ defaultModel: "scripted" });
+  });
+});
+
+describe("Connect JSON unary: the relay's conversion against connect-node's", () => {
+  // A gzip-compressed request body takes connect-node's decoding path; a plain one the relay's.
+  const call = (body: string, compressed: boolean) =>
+    fetch(`${base}/agentos.model.v1.ModelService/Complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-agentos-script": SCRIPT, ...(compressed ? { "content-encoding": "gzip" } : {}) },
+      body: compressed ? gzipSync(body) : body,
+    });
+
+  it("answers the same message", async () => {
+    const body = '{"prompt":"hi","maxTokens":8,"sampling":{"temperature":0.5}}';
+    const [relay, decoded] = [await call(body, false), await call(body, true)];
+    expect(relay.status).toBe(200);
+    expect(relay.headers.get("content-type")).toBe(decoded.headers.get("content-type"));
+    // Everything but the timing, which differs from call to call (its fields are there on both).
+    const [a, b] = [(await relay.json()) as Record<string, unknown>, (await decoded.json()) as Record<string, unknown>];
+    expect(Object.keys(a.timing as object).sort()).toEqual(Object.keys(b.timing as object).sort());
+    expect({ ...a, timing: undefined }).toEqual({ ...b, timing: undefined });
+    expect(a).toMatchObject({ text: "Hello, world", finishReason: "FINISH_REASON_STOP" });
+  });
+
+  it("rejects a body that is not the request message in JSON with the same invalid_argument", async () => {
+    for (const body of ['{"prompt":', '{"prompt":5}', '{"prompt":["a"]}', "[]"]) {
+      const [relay, decoded] = [await call(body, false), await call(body, true)];
+      expect(relay.status, body).toBe(400);
+      const error = await relay.json();
+      expect(error, body).toEqual(await decoded.json());
+      expect(error, body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^cannot decode (message|field) agentos\.model\.v1\.CompleteRequest/) });
+    }
   });
 });
 

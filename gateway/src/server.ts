@@ -166,6 +166,8 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   const pools: Pool[] = [];
   const routes = new Map<string, Route>();
   const services: DescService[] = [];
+  // The JSON options of connect-node and of the Connect JSON fast path: Any resolved from the catalog.
+  const jsonOptions = { registry: catalog.registry };
   for (const pc of config.pools) {
     if (!pc.enabled) continue;
     const desc = catalog.service(pc.service);
@@ -174,7 +176,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     pools.push(pool);
     services.push(desc);
     for (const m of desc.methods) {
-      const route = makeRoute(m, pool, config, metrics);
+      const route = makeRoute(m, pool, config, metrics, jsonOptions);
       routes.set(route.path, route);
     }
   }
@@ -187,7 +189,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   const adapter = connectNodeAdapter({
     readMaxBytes: config.maxRequestBytes,
     writeMaxBytes: config.maxResponseBytes,
-    jsonOptions: { registry: catalog.registry },
+    jsonOptions,
     acceptCompression: [compressionGzip],
     routes(router) {
       for (const route of routes.values()) registerDecoded(router, route);

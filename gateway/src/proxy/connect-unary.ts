@@ -1,8 +1,11 @@
 /**
- * The Connect → gRPC fast path for unary calls in the binary codec: a Connect unary request is a bare
+ * The Connect → gRPC fast path for unary calls: a Connect unary request in the binary codec is a bare
  * protobuf message and a gRPC request is that message behind a 5-byte prefix, so the call is relayed as
  * bytes, never decoded or re-encoded (the decoded path through connect-node costs ~2.4× the raw gRPC
- * relay per call).
+ * relay per call). In the JSON codec (`application/json`, connect-web's default and what curl sends)
+ * the body is converted to and from protobuf here, with the serializers connect-node would use (same
+ * JSON options, size limits and error messages), and the rest of the call is the same relay; this
+ * skips connect-node's per-call machinery, which costs several times the conversion itself.
  *
  * - request body → one gRPC frame; `connect-timeout-ms` → the deadline (enforced here, sent upstream
  *   as `grpc-timeout`); metadata (`-bin` included) forwarded as for every protocol;
@@ -12,14 +15,16 @@
  * - a non-OK status (and every error of the gateway itself) → the Connect error JSON with the HTTP
  *   status of its code, details kept.
  *
- * Only plain requests take it ({@link takesConnectUnaryFastPath}): POST, `application/proto`, no
- * request compression, a well-formed timeout, a declared length within the limit. Anything else (GET,
- * JSON, compressed bodies, streams) goes to connect-node, which has the same semantics; the answers of
- * both paths match, down to the error messages the decoded path produces for a misbehaving worker.
+ * Only plain requests take it ({@link takesConnectUnaryFastPath}): POST, `application/proto` or
+ * `application/json`, no request compression, a well-formed timeout, a declared length within the
+ * limit. Anything else (GET, compressed bodies, streams) goes to connect-node, which has the same
+ * semantics; the answers of both paths match, down to the error messages the decoded path produces for
+ * a misbehaving worker.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
@@ -35,11 +40,18 @@ import { Chunks } from "./chunks.js";
 /** connect-node's default: responses at least this large are compressed when the client accepts it. */
 const COMPRESS_MIN_BYTES = 1024;
 
-/** True when a request to `route` can be relayed as bytes (see the module comment). */
+/** The Connect unary JSON content type, as connect-node accepts it. */
+const JSON_CONTENT_TYPE = /^application\/json(?:; ?charset=utf-?8)?$/i;
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType !== "application/proto" && JSON_CONTENT_TYPE.test(contentType);
+}
+
+/** True when a request to `route` can take the fast path (see the module comment). */
 export function takesConnectUnaryFastPath(route: Route, req: NodeRequest): boolean {
   if (req.method !== "POST" || route.method.methodKind !== "unary") return false;
   const h = req.headers;
-  if (h["content-type"] !== "application/proto") return false;
+  if (h["content-type"] !== "application/proto" && !isJson(h["content-type"])) return false;
   const enc = h["content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
   if (!plainTimeout(h)) return false;
@@ -65,9 +77,16 @@ function acceptsGzip(value: string | string[] | undefined): boolean {
   return false;
 }
 
-/** Relays one Connect unary call in the binary codec to the route's pool as a gRPC call. */
+/** A ConnectError (thrown by connect's serializers) as the status the client gets. */
+function statusOf(e: unknown, fallback: Code): GrpcStatus {
+  const err = ConnectError.from(e, fallback);
+  return { code: err.code, message: err.rawMessage, details: [] };
+}
+
+/** Relays one Connect unary call (binary or JSON codec) to the route's pool as a gRPC call. */
 export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
+  const json = isJson(h["content-type"]);
   const gzipOk = acceptsGzip(h["accept-encoding"]);
   const { timeoutMs, deadline } = connectDeadline(route, h);
   const state = new ConnectCall(res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
@@ -109,7 +128,15 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
   });
   req.on("end", () => {
     if (state.finished) return;
-    const message = request.whole();
+    let message = request.whole();
+    if (json) {
+      try {
+        const bytes = toBinary(route.method.input, route.serialization.getI(false).parse(message));
+        message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      } catch (e) {
+        return fail(statusOf(e, Code.InvalidArgument));
+      }
+    }
     const upHeaders = grpcRequestHeaders(route, h, deadline);
     state.open(route, upHeaders, encodeFrame(0, message), fail, relay);
   });
@@ -179,7 +206,16 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       call.finish("ok");
       if (status.code !== 0) return fail(status, { headers: rh, trailers });
       if (message === undefined) return fail({ code: Code.Unimplemented, message: "protocol error: worker sent no message for a unary method", details: [] });
-      send(200, "application/proto", message, { headers: rh, trailers });
+      if (!json) return send(200, "application/proto", message, { headers: rh, trailers });
+      let body: Uint8Array;
+      try {
+        body = route.serialization.getO(false).serialize(fromBinary(route.method.output, message));
+      } catch (e) {
+        // As the decoded path: a worker answer that does not decode is the worker's fault (Internal).
+        const status = e instanceof ConnectError ? statusOf(e, Code.Internal) : { code: Code.Internal, message: `cannot decode the worker's ${route.method.output.typeName}: ${(e as Error).message}`, details: [] };
+        return fail(status, { headers: rh, trailers });
+      }
+      send(200, "application/json", Buffer.from(body.buffer, body.byteOffset, body.byteLength), { headers: rh, trailers });
     });
     up.on("close", () => {
       if (state.finished) return;

@@ -1,7 +1,7 @@
 /**
  * Metadata crosses the gateway as it would a direct call: custom and `-bin` request headers reach the
  * worker, custom and `-bin` response headers and trailers reach the client, for gRPC (raw relay),
- * Connect binary unary (byte relay) and the decoding path (gRPC-Web); protocol headers
+ * Connect unary (byte relay; JSON converted on the way) and the decoding path (gRPC-Web); protocol headers
  * are translated, not copied (connect-timeout-ms becomes the worker's deadline). The worker is the
  * grpcio ConformanceService backend, which echoes what it received.
  */
@@ -46,6 +46,7 @@ describe.each([
   ["gRPC (raw relay)", (base: string) => createGrpcTransport({ baseUrl: base })],
   ["Connect binary (byte relay)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "1.1", useBinaryFormat: true })],
   ["Connect binary over HTTP/2 (byte relay)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "2", useBinaryFormat: true })],
+  ["Connect JSON (relay with JSON conversion)", (base: string) => createConnectTransport({ baseUrl: base, httpVersion: "1.1" })],
   ["gRPC-Web (decoding path)", (base: string) => createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" })],
 ] as const)("%s", (_name, transport) => {
   it("passes request metadata through, -bin included, and turns the client's timeout into the worker's deadline", async () => {

@@ -2,8 +2,10 @@
  * What the proxy needs to know about one routed method: its descriptor, its pool, and the limits and
  * deadline rules that apply to it.
  */
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { createMethodSerializationLookup } from "@connectrpc/connect/protocol";
+import type { MethodSerializationLookup } from "@connectrpc/connect/protocol";
 import type { GatewayMetrics, MethodStats } from "../metrics/metrics.js";
 import type { Pool } from "../pool/pool.js";
 
@@ -19,10 +21,21 @@ export interface Route {
   metrics: GatewayMetrics;
   /** The method's figures for gRPC clients (the raw relay), looked up on its first call. */
   grpcStats?: MethodStats;
+  /**
+   * The method's messages in the Connect JSON codec, with the JSON options and size limits connect-node
+   * is given, so the JSON fast path (proxy/connect-unary.ts) reads and writes exactly what it would.
+   */
+  serialization: MethodSerializationLookup<DescMessage, DescMessage>;
 }
 
 /** Builds the route of a method served by a pool. */
-export function makeRoute(method: DescMethod, pool: Pool, limits: { maxRequestBytes: number; maxResponseBytes: number }, metrics: GatewayMetrics): Route {
+export function makeRoute(
+  method: DescMethod,
+  pool: Pool,
+  limits: { maxRequestBytes: number; maxResponseBytes: number },
+  metrics: GatewayMetrics,
+  jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>,
+): Route {
   return {
     method,
     pool,
@@ -34,6 +47,10 @@ export function makeRoute(method: DescMethod, pool: Pool, limits: { maxRequestBy
     maxRequestBytes: limits.maxRequestBytes,
     maxResponseBytes: limits.maxResponseBytes,
     metrics,
+    serialization: createMethodSerializationLookup(method as never, undefined, jsonOptions, {
+      readMaxBytes: limits.maxRequestBytes,
+      writeMaxBytes: limits.maxResponseBytes,
+    }),
   };
 }
 
