@@ -150,6 +150,45 @@ describe("Connect JSON unary: the relay's conversion against connect-node's", ()
   });
 });
 
+describe("Connect JSON server streams: the relay's conversion against connect-node's", () => {
+  // A compressed request envelope (connect-content-encoding: gzip) takes connect-node's decoding path.
+  const stream = async (json: string, compressed: boolean) => {
+    const payload = compressed ? gzipSync(json) : Buffer.from(json);
+    const head = Buffer.alloc(5);
+    head[0] = compressed ? 1 : 0;
+    head.writeUInt32BE(payload.byteLength, 1);
+    const res = await fetch(`${base}/agentos.model.v1.ModelService/Generate`, {
+      method: "POST",
+      headers: { "content-type": "application/connect+json", "x-agentos-script": SCRIPT, ...(compressed ? { "connect-content-encoding": "gzip" } : {}) },
+      body: Buffer.concat([head, payload]),
+    });
+    return { status: res.status, contentType: res.headers.get("content-type"), envelopes: envelopes(Buffer.from(await res.arrayBuffer())) };
+  };
+  const texts = (env: { flags: number; json: unknown }[]) => env.filter((e) => e.flags === 0).map((e) => (e.json as { text: string }).text);
+
+  it("streams the same messages and end of stream", async () => {
+    const [relay, decoded] = [await stream('{"prompt":"hi"}', false), await stream('{"prompt":"hi"}', true)];
+    expect(relay.status).toBe(200);
+    expect(relay.contentType).toBe(decoded.contentType);
+    expect(texts(relay.envelopes).join("")).toBe("Hello, world");
+    expect(texts(relay.envelopes)).toEqual(texts(decoded.envelopes));
+    // Every message's fields, but the timing that differs from call to call.
+    const fields = (env: { flags: number; json: unknown }[]) => env.map((e) => ({ ...(e.json as object), timing: undefined, usage: undefined }));
+    expect(fields(relay.envelopes)).toEqual(fields(decoded.envelopes));
+    expect(relay.envelopes.at(-1)).toEqual({ flags: 2, json: {} });
+  });
+
+  it("ends with the same invalid_argument for a request that is not the message in JSON", async () => {
+    for (const body of ['{"prompt":', '{"prompt":5}']) {
+      const [relay, decoded] = [await stream(body, false), await stream(body, true)];
+      expect(relay.status, body).toBe(200);
+      expect(relay.envelopes, body).toEqual(decoded.envelopes);
+      expect(relay.envelopes).toHaveLength(1);
+      expect(relay.envelopes[0]).toMatchObject({ flags: 2, json: { error: { code: "invalid_argument" } } });
+    }
+  });
+});
+
 describe("buf curl (descriptors from the gateway's reflection)", () => {
   for (const protocol of ["grpc", "grpcweb", "connect"]) {
     it(`calls Complete and streams Generate over ${protocol}`, async () => {

@@ -1,10 +1,11 @@
 /**
- * What the two Connect → gRPC byte relays (`connect-unary.ts`, `connect-stream.ts`) share: which
- * timeouts they take, the deadline and the gRPC request headers sent to the worker, the statuses of a
- * worker call that ends without one, and the per-call state ({@link ConnectCall}).
+ * What the two Connect → gRPC relays (`connect-unary.ts`, `connect-stream.ts`) share: which timeouts
+ * they take, the deadline and the gRPC request headers sent to the worker, the statuses of a worker call
+ * that ends without one, the per-call state ({@link ConnectCall}), and the JSON codec's conversions.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
-import { Code } from "@connectrpc/connect";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { copyRequestMetadata, formatGrpcTimeout } from "../grpc/headers.js";
 import { statusFromError } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
@@ -15,6 +16,40 @@ import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
 
 const TIMEOUT_RE = /^\d{1,10}$/;
+
+/**
+ * A client's message in the Connect JSON codec as protobuf binary for the worker, read by the
+ * serializer connect-node would use: a body that is not the request message in JSON raises its
+ * InvalidArgument, one over the limit its ResourceExhausted.
+ */
+export function jsonToBinary(route: Route, json: Uint8Array): Uint8Array {
+  return toBinary(route.method.input, route.serialization.getI(false).parse(json));
+}
+
+/**
+ * The worker's message as Connect JSON for the client. A message that does not decode is the worker's
+ * fault (Internal, with the decoded path's message); one too large as JSON raises connect-node's error.
+ */
+export function binaryToJson(route: Route, bytes: Uint8Array): Uint8Array {
+  let message;
+  try {
+    message = fromBinary(route.method.output, bytes);
+  } catch (e) {
+    throw new ConnectError(`cannot decode the worker's ${route.method.output.typeName}: ${(e as Error).message}`, Code.Internal);
+  }
+  return route.serialization.getO(false).serialize(message);
+}
+
+/** An error raised by the conversions above (or any other) as the status the client gets. */
+export function statusOf(e: unknown, fallback: Code): GrpcStatus {
+  const err = ConnectError.from(e, fallback);
+  return { code: err.code, message: err.rawMessage, details: [] };
+}
+
+/** A Uint8Array as a Buffer over the same memory. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** True when `connect-timeout-ms` is absent or well formed (a malformed one is left to connect-node). */
 export function plainTimeout(h: IncomingHttpHeaders): boolean {

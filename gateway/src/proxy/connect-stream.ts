@@ -1,10 +1,12 @@
 /**
- * The Connect → gRPC fast path for server-streaming calls in the binary codec
- * (`application/connect+proto`): Connect streaming and gRPC share the 5-byte message envelope, so the
- * request envelope goes to the worker unchanged and the worker's envelopes come back unchanged. Only
- * the end differs: the worker's trailers (status and metadata) become the Connect end-of-stream
- * message (flag 0x02, JSON `{"error": ..., "metadata": ...}`), and every error is reported there with
- * HTTP 200, as connect-node does.
+ * The Connect → gRPC fast path for server-streaming calls. In the binary codec
+ * (`application/connect+proto`) Connect streaming and gRPC share the 5-byte message envelope, so the
+ * request envelope goes to the worker unchanged and the worker's envelopes come back unchanged. In the
+ * JSON codec (`application/connect+json`, connect-web's default) each message is converted on the way,
+ * by the serializers connect-node would use (connect-relay.ts). Only the end differs from gRPC: the
+ * worker's trailers (status and metadata) become the Connect end-of-stream message (flag 0x02, JSON
+ * `{"error": ..., "metadata": ...}`), and every error is reported there with HTTP 200, as connect-node
+ * does.
  *
  * Only plain requests take it ({@link takesConnectStreamFastPath}): POST, server-streaming method, no
  * request compression, a well-formed timeout. Responses are sent uncompressed (a Connect server may
@@ -14,38 +16,46 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
-import { encodeFrame, FLAG_CONNECT_END, FrameSizeWatcher, FrameTooLargeError } from "../grpc/frames.js";
+import { encodeFrame, FLAG_COMPRESSED, FLAG_CONNECT_END, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
 import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
+import { binaryToJson, closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
 
-const CONTENT_TYPE = "application/connect+proto";
+const PROTO = "application/connect+proto";
+const JSON_CONTENT_TYPE = "application/connect+json";
+/** The Connect streaming JSON content type, as connect-node accepts it. */
+const JSON_RE = /^application\/connect\+json(?:; ?charset=utf-?8)?$/i;
 
-/** True when a request to `route` can be relayed as envelopes (see the module comment). */
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType !== PROTO && JSON_RE.test(contentType);
+}
+
+/** True when a request to `route` can take the fast path (see the module comment). */
 export function takesConnectStreamFastPath(route: Route, req: NodeRequest): boolean {
   if (req.method !== "POST" || route.method.methodKind !== "server_streaming") return false;
   const h = req.headers;
-  if (h["content-type"] !== CONTENT_TYPE) return false;
+  if (h["content-type"] !== PROTO && !isJson(h["content-type"])) return false;
   const enc = h["connect-content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
   if (!plainTimeout(h)) return false;
   return true;
 }
 
-/** Relays one Connect server-streaming call in the binary codec to the route's pool as a gRPC call. */
+/** Relays one Connect server-streaming call (binary or JSON codec) to the route's pool as a gRPC call. */
 export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
+  const json = isJson(h["content-type"]);
   const { timeoutMs, deadline } = connectDeadline(route, h);
   const state = new ConnectCall(res, timeoutMs, () => end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   const head = (md?: IncomingHttpHeaders) => {
     if (res.headersSent) return;
-    const out: OutgoingHttpHeaders = { "content-type": CONTENT_TYPE };
+    const out: OutgoingHttpHeaders = { "content-type": json ? JSON_CONTENT_TYPE : PROTO };
     if (md) for (const name in md) if (forwardableResponseHeader(name) && md[name] !== undefined) out[name] = md[name];
     if (req.httpVersionMajor === 1 && !(req as IncomingMessage).complete) {
       // Answered before the whole request was read: this HTTP/1.1 connection cannot be reused.
@@ -91,8 +101,16 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     if (body[0] !== 0) {
       return end({ code: Code.Internal, message: `protocol error: request message with flags ${body[0]} (compression was not negotiated)`, details: [] });
     }
+    let message = body;
+    if (json) {
+      try {
+        message = encodeFrame(0, jsonToBinary(route, body.subarray(5)));
+      } catch (e) {
+        return end(statusOf(e, Code.InvalidArgument));
+      }
+    }
     const upHeaders = grpcRequestHeaders(route, h, deadline);
-    state.open(route, upHeaders, body, end, relay);
+    state.open(route, upHeaders, message, end, relay);
   });
 
   const relay = (call: UpstreamCall, rh: IncomingHttpHeaders) => {
@@ -110,18 +128,32 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     }
     head(rh);
     const up = call.stream;
-    const watcher = new FrameSizeWatcher(route.maxResponseBytes);
+    // Binary: the chunks go out as they come, only the envelopes' sizes are checked. JSON: each whole
+    // envelope is converted.
+    const watcher = json ? undefined : new FrameSizeWatcher(route.maxResponseBytes);
+    const splitter = json ? new FrameSplitter(route.maxResponseBytes) : undefined;
+    const convert = (chunk: Buffer): Buffer | undefined => {
+      const out: Buffer[] = [];
+      for (const f of splitter!.push(chunk)) {
+        if (f.flags & FLAG_COMPRESSED) throw new ConnectError("worker sent a compressed message without grpc-encoding", Code.Internal);
+        out.push(encodeFrame(0, binaryToJson(route, f.data)));
+      }
+      return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
+    };
     let trailers: IncomingHttpHeaders | undefined;
     up.on("data", (chunk: Buffer) => {
       if (state.finished) return;
+      let out: Buffer | undefined = chunk;
       try {
-        watcher.inspect(chunk);
+        if (watcher) watcher.inspect(chunk);
+        else out = convert(chunk);
       } catch (e) {
         call.cancel();
-        if (e instanceof FrameTooLargeError) end({ code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] });
+        end(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] } : statusOf(e, Code.Internal));
         return;
       }
-      if (!(res as ServerResponse).write(chunk)) {
+      if (out === undefined) return;
+      if (!(res as ServerResponse).write(out)) {
         up.pause();
         res.once("drain", () => up.resume());
       }

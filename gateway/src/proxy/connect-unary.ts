@@ -24,7 +24,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
@@ -33,7 +32,7 @@ import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, plainTimeout } from "./connect-relay.js";
+import { asBuffer, binaryToJson, closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
 
@@ -75,12 +74,6 @@ function acceptsGzip(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
   for (const part of String(value).split(",")) if (part.trim() === "gzip") return true;
   return false;
-}
-
-/** A ConnectError (thrown by connect's serializers) as the status the client gets. */
-function statusOf(e: unknown, fallback: Code): GrpcStatus {
-  const err = ConnectError.from(e, fallback);
-  return { code: err.code, message: err.rawMessage, details: [] };
 }
 
 /** Relays one Connect unary call (binary or JSON codec) to the route's pool as a gRPC call. */
@@ -131,8 +124,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     let message = request.whole();
     if (json) {
       try {
-        const bytes = toBinary(route.method.input, route.serialization.getI(false).parse(message));
-        message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        message = asBuffer(jsonToBinary(route, message));
       } catch (e) {
         return fail(statusOf(e, Code.InvalidArgument));
       }
@@ -207,15 +199,13 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       if (status.code !== 0) return fail(status, { headers: rh, trailers });
       if (message === undefined) return fail({ code: Code.Unimplemented, message: "protocol error: worker sent no message for a unary method", details: [] });
       if (!json) return send(200, "application/proto", message, { headers: rh, trailers });
-      let body: Uint8Array;
+      let body: Buffer;
       try {
-        body = route.serialization.getO(false).serialize(fromBinary(route.method.output, message));
+        body = asBuffer(binaryToJson(route, message));
       } catch (e) {
-        // As the decoded path: a worker answer that does not decode is the worker's fault (Internal).
-        const status = e instanceof ConnectError ? statusOf(e, Code.Internal) : { code: Code.Internal, message: `cannot decode the worker's ${route.method.output.typeName}: ${(e as Error).message}`, details: [] };
-        return fail(status, { headers: rh, trailers });
+        return fail(statusOf(e, Code.Internal), { headers: rh, trailers });
       }
-      send(200, "application/json", Buffer.from(body.buffer, body.byteOffset, body.byteLength), { headers: rh, trailers });
+      send(200, "application/json", body, { headers: rh, trailers });
     });
     up.on("close", () => {
       if (state.finished) return;
