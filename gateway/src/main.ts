@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, graceMs);
 
   // Before any HTTP/2 session exists: each upstream request binds an AsyncResource (see async-bind.ts).
-  installCompactBind();
+  if (!installCompactBind()) console.log("gateway: AsyncResource.prototype.bind left as it is (already replaced, or not needed on this Node)");
 
   const gateway = await build({
     config,

@@ -1,9 +1,11 @@
 /**
  * Real processes for gateway tests: model workers (`python -m workers.model`, scripted or synthetic
- * backends) on ephemeral ports, with their Prometheus metrics, and gateways from `build()` routing to them.
+ * backends) on ephemeral ports, with their Prometheus metrics, and gateways from `build()` routing to them,
+ * with the compact AsyncResource.bind installed as the gateway's entry point does.
  */
 import { defaultConfig, poolConfig } from "../src/config/config.js";
 import type { GatewayConfig, PoolConfig } from "../src/config/config.js";
+import { installCompactBind } from "../src/http/async-bind.js";
 import { build } from "../src/server.js";
 import type { Gateway } from "../src/server.js";
 import { freePort, PY, startProcess, waitFor } from "./harness.js";
@@ -71,6 +73,7 @@ export function testPool(service: string, addresses: string[], over: Partial<Poo
 
 /** Builds a gateway on an ephemeral port of 127.0.0.1 and waits until it is ready. */
 export async function startGateway(pools: PoolConfig[], over: Partial<GatewayConfig> = {}): Promise<Gateway> {
+  installCompactBind();
   const gateway = await build({ config: { ...defaultConfig(), host: "127.0.0.1", port: 0, pools, ...over } });
   await gateway.waitReady(30_000);
   return gateway;

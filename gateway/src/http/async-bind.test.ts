@@ -42,6 +42,9 @@ describe("compactBind", () => {
       );
     expect(shape(ours)).toEqual(shape(theirs));
     expect(ours.length).toBe(3);
+    expect(ours.name).toBe(theirs.name);
+    expect(compactBind.call(resource, fn as never, {}).name).toBe((Reflect.apply(nodeBind, resource, [fn, {}]) as Function).name);
+    expect(Object.keys(ours)).toEqual(Object.keys(theirs));
 
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
@@ -95,6 +98,19 @@ describe("compactBind", () => {
 });
 
 describe("installCompactBind", () => {
+  it("leaves a bind that something else has already replaced", () => {
+    const theirs = function (this: AsyncResource, fn: (...args: unknown[]) => unknown) {
+      return nodeBind.call(this, fn);
+    } as typeof nodeBind;
+    AsyncResource.prototype.bind = theirs;
+    try {
+      expect(installCompactBind()).toBe(false);
+      expect(AsyncResource.prototype.bind).toBe(theirs);
+    } finally {
+      AsyncResource.prototype.bind = nodeBind;
+    }
+  });
+
   it("replaces AsyncResource.prototype.bind once, where it is needed", () => {
     try {
       const needed = bindMakesAccessorsPerCall(nodeBind);

@@ -11,9 +11,10 @@
  * of 7–27 ms, which set the tail latency.
  *
  * {@link compactBind} does the same binding (the function runs in the resource's async context, with the
- * same `this`, arguments, result and `length`) and keeps `asyncResource` with its deprecation warning, but
- * through one shared getter and setter, so every bound function has the same hidden class and nothing
- * outlives the call.
+ * same `this`, arguments, result, `name` and `length`) and keeps `asyncResource` with its deprecation
+ * warning, but through one shared getter and setter that keep the resource in a non-enumerable symbol
+ * property of the bound function, so every bound function has the same hidden class and nothing outlives
+ * the call.
  */
 import { AsyncResource } from "node:async_hooks";
 
@@ -49,17 +50,21 @@ export function compactBind(this: AsyncResource, fn: Fn, thisArg?: unknown): Fn 
   // A non-function gets Node's own ERR_INVALID_ARG_TYPE.
   if (typeof fn !== "function") return Reflect.apply(original, this, [fn, thisArg]) as Fn;
   const resource = this;
-  const bound: Fn =
-    thisArg === undefined
-      ? function (this: unknown, ...args: unknown[]) {
-          return Reflect.apply(resource.runInAsyncScope, resource, [fn, this, ...args]);
-        }
-      : Reflect.apply(Function.prototype.bind, resource.runInAsyncScope, [resource, fn, thisArg]);
+  let bound: Fn;
+  if (thisArg === undefined) {
+    // Named "bound", as Node's.
+    bound = function (this: unknown, ...args: unknown[]) {
+      return Reflect.apply(resource.runInAsyncScope, resource, [fn, this, ...args]);
+    };
+  } else {
+    bound = Reflect.apply(Function.prototype.bind, resource.runInAsyncScope, [resource, fn, thisArg]) as Fn;
+  }
+  // Descriptors without a prototype, as Node's: a polluted Object.prototype must not change them.
   Object.defineProperties(bound, {
-    length: { configurable: true, enumerable: false, value: fn.length, writable: false },
-    asyncResource: { configurable: true, enumerable: true, get: getResource, set: setResource },
-    [resourceSlot]: { configurable: true, enumerable: false, writable: true, value: resource },
-  });
+    length: { __proto__: null, configurable: true, enumerable: false, value: fn.length, writable: false },
+    asyncResource: { __proto__: null, configurable: true, enumerable: true, get: getResource, set: setResource },
+    [resourceSlot]: { __proto__: null, configurable: true, enumerable: false, writable: true, value: resource },
+  } as PropertyDescriptorMap);
   return bound;
 }
 
@@ -77,12 +82,13 @@ export function bindMakesAccessorsPerCall(bind: typeof original = original): boo
 
 /**
  * Installs {@link compactBind} as `AsyncResource.prototype.bind` for this process, where the runtime's
- * own `bind` makes accessors per call. The gateway's entry point calls it once at start-up; it returns
- * whether it replaced `bind` (false when not needed or already done).
+ * own `bind` makes accessors per call. Only Node's own `bind` is replaced: one already wrapped by
+ * something else (a tracing agent loaded with `--import`, say) is left alone. The gateway's entry point
+ * calls it once at start-up; it returns whether it replaced `bind`.
  */
 export function installCompactBind(): boolean {
-  if (AsyncResource.prototype.bind === (compactBind as unknown)) return false;
-  if (!bindMakesAccessorsPerCall()) return false;
+  const current = AsyncResource.prototype.bind;
+  if (current !== original || !bindMakesAccessorsPerCall(current)) return false;
   AsyncResource.prototype.bind = compactBind as typeof original;
   return true;
 }

@@ -132,11 +132,22 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     // envelope is converted.
     const watcher = json ? undefined : new FrameSizeWatcher(route.maxResponseBytes);
     const splitter = json ? new FrameSplitter(route.maxResponseBytes) : undefined;
+    const fail = (e: unknown) => {
+      call.cancel();
+      end(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] } : statusOf(e, Code.Internal));
+    };
+    /** The chunk's whole envelopes in JSON; the ones before a message that fails go out before the error. */
     const convert = (chunk: Buffer): Buffer | undefined => {
       const out: Buffer[] = [];
-      for (const f of splitter!.push(chunk)) {
-        if (f.flags & FLAG_COMPRESSED) throw new ConnectError("worker sent a compressed message without grpc-encoding", Code.Internal);
-        out.push(encodeFrame(0, binaryToJson(route, f.data)));
+      try {
+        for (const f of splitter!.push(chunk)) {
+          if (f.flags & FLAG_COMPRESSED) throw new ConnectError("worker sent a compressed message without grpc-encoding", Code.Internal);
+          out.push(encodeFrame(0, binaryToJson(route, f.data)));
+        }
+      } catch (e) {
+        if (out.length > 0) (res as ServerResponse).write(Buffer.concat(out));
+        fail(e);
+        return undefined;
       }
       return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
     };
@@ -144,14 +155,13 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     up.on("data", (chunk: Buffer) => {
       if (state.finished) return;
       let out: Buffer | undefined = chunk;
-      try {
-        if (watcher) watcher.inspect(chunk);
-        else out = convert(chunk);
-      } catch (e) {
-        call.cancel();
-        end(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] } : statusOf(e, Code.Internal));
-        return;
-      }
+      if (watcher) {
+        try {
+          watcher.inspect(chunk);
+        } catch (e) {
+          return fail(e);
+        }
+      } else out = convert(chunk);
       if (out === undefined) return;
       if (!(res as ServerResponse).write(out)) {
         up.pause();
