@@ -221,7 +221,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.substring(0, q);
     if (rpcPaths.has(path)) {
-      // Connect unary calls in the binary codec are relayed as bytes (proxy/connect-unary.ts).
+      // Plain Connect unary and server-streaming calls take the relays (proxy/connect-unary.ts, connect-stream.ts).
       const route = req.method === "POST" ? routes.get(path) : undefined;
       if (route !== undefined && takesConnectUnaryFastPath(route, req)) {
         proxyConnectUnary(route, req, res);
