@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { parseContentType } from "@connectrpc/connect/protocol-connect";
 import { copyRequestMetadata, formatGrpcTimeout } from "../grpc/headers.js";
 import { statusFromError } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
@@ -16,6 +17,16 @@ import { effectiveTimeout } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
 
 const TIMEOUT_RE = /^\d{1,10}$/;
+
+/**
+ * The codec of a Connect request, read as connect-node reads its content type, when the request is of
+ * the kind a relay serves (`stream`: `application/connect+…`, else unary `application/…`).
+ */
+export function connectCodec(contentType: string | undefined, stream: boolean): "proto" | "json" | undefined {
+  const parsed = parseContentType(contentType ?? null);
+  if (parsed === undefined || parsed.stream !== stream) return undefined;
+  return parsed.binary ? "proto" : "json";
+}
 
 /**
  * A client's message in the Connect JSON codec as protobuf binary for the worker, read by the

@@ -15,31 +15,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { endStreamToJson } from "@connectrpc/connect/protocol-connect";
+import { contentTypeStreamJson, contentTypeStreamProto, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FLAG_CONNECT_END, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
 import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { binaryToJson, closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
+import { binaryToJson, closedEarly, ConnectCall, connectCodec, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
-
-const PROTO = "application/connect+proto";
-const JSON_CONTENT_TYPE = "application/connect+json";
-/** The Connect streaming JSON content type, as connect-node accepts it. */
-const JSON_RE = /^application\/connect\+json(?:; ?charset=utf-?8)?$/i;
-
-function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType !== PROTO && JSON_RE.test(contentType);
-}
 
 /** True when a request to `route` can take the fast path (see the module comment). */
 export function takesConnectStreamFastPath(route: Route, req: NodeRequest): boolean {
   if (req.method !== "POST" || route.method.methodKind !== "server_streaming") return false;
   const h = req.headers;
-  if (h["content-type"] !== PROTO && !isJson(h["content-type"])) return false;
+  if (connectCodec(h["content-type"], true) === undefined) return false;
   const enc = h["connect-content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
   if (!plainTimeout(h)) return false;
@@ -49,13 +40,13 @@ export function takesConnectStreamFastPath(route: Route, req: NodeRequest): bool
 /** Relays one Connect server-streaming call (binary or JSON codec) to the route's pool as a gRPC call. */
 export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
-  const json = isJson(h["content-type"]);
+  const json = connectCodec(h["content-type"], true) === "json";
   const { timeoutMs, deadline } = connectDeadline(route, h);
   const state = new ConnectCall(res, timeoutMs, () => end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   const head = (md?: IncomingHttpHeaders) => {
     if (res.headersSent) return;
-    const out: OutgoingHttpHeaders = { "content-type": json ? JSON_CONTENT_TYPE : PROTO };
+    const out: OutgoingHttpHeaders = { "content-type": json ? contentTypeStreamJson : contentTypeStreamProto };
     if (md) for (const name in md) if (forwardableResponseHeader(name) && md[name] !== undefined) out[name] = md[name];
     if (req.httpVersionMajor === 1 && !(req as IncomingMessage).complete) {
       // Answered before the whole request was read: this HTTP/1.1 connection cannot be reused.

@@ -25,32 +25,25 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, contentTypeUnaryJson, contentTypeUnaryProto, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
 import { forwardableResponseHeader } from "../grpc/headers.js";
 import { statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { asBuffer, binaryToJson, closedEarly, ConnectCall, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
+import { asBuffer, binaryToJson, closedEarly, ConnectCall, connectCodec, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
 import type { Route } from "../upstream/route.js";
 import { Chunks } from "./chunks.js";
 
 /** connect-node's default: responses at least this large are compressed when the client accepts it. */
 const COMPRESS_MIN_BYTES = 1024;
 
-/** The Connect unary JSON content type, as connect-node accepts it. */
-const JSON_CONTENT_TYPE = /^application\/json(?:; ?charset=utf-?8)?$/i;
-
-function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType !== "application/proto" && JSON_CONTENT_TYPE.test(contentType);
-}
-
 /** True when a request to `route` can take the fast path (see the module comment). */
 export function takesConnectUnaryFastPath(route: Route, req: NodeRequest): boolean {
   if (req.method !== "POST" || route.method.methodKind !== "unary") return false;
   const h = req.headers;
-  if (h["content-type"] !== "application/proto" && !isJson(h["content-type"])) return false;
+  if (connectCodec(h["content-type"], false) === undefined) return false;
   const enc = h["content-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
   if (!plainTimeout(h)) return false;
@@ -79,7 +72,7 @@ function acceptsGzip(value: string | string[] | undefined): boolean {
 /** Relays one Connect unary call (binary or JSON codec) to the route's pool as a gRPC call. */
 export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeResponse): void {
   const h = req.headers;
-  const json = isJson(h["content-type"]);
+  const json = connectCodec(h["content-type"], false) === "json";
   const gzipOk = acceptsGzip(h["accept-encoding"]);
   const { timeoutMs, deadline } = connectDeadline(route, h);
   const state = new ConnectCall(res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
@@ -198,14 +191,14 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       call.finish("ok");
       if (status.code !== 0) return fail(status, { headers: rh, trailers });
       if (message === undefined) return fail({ code: Code.Unimplemented, message: "protocol error: worker sent no message for a unary method", details: [] });
-      if (!json) return send(200, "application/proto", message, { headers: rh, trailers });
+      if (!json) return send(200, contentTypeUnaryProto, message, { headers: rh, trailers });
       let body: Buffer;
       try {
         body = asBuffer(binaryToJson(route, message));
       } catch (e) {
         return fail(statusOf(e, Code.Internal), { headers: rh, trailers });
       }
-      send(200, "application/json", body, { headers: rh, trailers });
+      send(200, contentTypeUnaryJson, body, { headers: rh, trailers });
     });
     up.on("close", () => {
       if (state.finished) return;

@@ -23,7 +23,7 @@ export interface Route {
   grpcStats?: MethodStats;
   /**
    * The method's messages in the Connect JSON codec, with the JSON options and size limits connect-node
-   * is given, so the JSON fast path (proxy/connect-unary.ts) reads and writes exactly what it would.
+   * is given, so the Connect relays (proxy/connect-relay.ts) read and write JSON exactly as it would.
    */
   serialization: MethodSerializationLookup<DescMessage, DescMessage>;
 }
