@@ -1,0 +1,77 @@
+/**
+ * A worker out of protocol, for tests of what the gateway does with answers no real worker sends (a
+ * message that does not decode, a value protobuf JSON cannot express). It is a plain node:http2 server on
+ * an ephemeral port of 127.0.0.1: grpc.health.v1 Check answers SERVING, so a pool takes it as ready, and
+ * every other call is answered by the test's `answer`: gRPC messages written one by one (each its own
+ * write, a few milliseconds apart, when `spaced`), then `grpc-status: 0`.
+ */
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { encodeFrame } from "../src/grpc/frames.js";
+
+/** What the rogue worker answers to one call. */
+export interface RogueAnswer {
+  /** The messages (protobuf bytes, unframed) written in order. */
+  messages: Uint8Array[];
+  /** Write each message separately, 10 ms apart; otherwise all of them in one write. */
+  spaced?: boolean;
+}
+
+/** A running rogue worker. */
+export interface RogueWorker {
+  address: string;
+  /** The paths of the calls it received, health checks excepted. */
+  calls: string[];
+  close(): Promise<void>;
+}
+
+const SERVING = encodeFrame(0, Uint8Array.of(0x08, 0x01));
+
+/** Starts a rogue worker answering each call to `path` with `answer(path)`. */
+export async function startRogueWorker(answer: (path: string) => RogueAnswer): Promise<RogueWorker> {
+  const calls: string[] = [];
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  server.on("stream", (stream, headers) => {
+    const path = String(headers[":path"]);
+    stream.on("error", () => {});
+    stream.on("data", () => {});
+    stream.on("end", () => {
+      if (stream.closed) return;
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      if (path === "/grpc.health.v1.Health/Check") {
+        stream.end(SERVING);
+        return;
+      }
+      calls.push(path);
+      const { messages, spaced } = answer(path);
+      const frames = messages.map((m) => encodeFrame(0, m));
+      if (!spaced) {
+        stream.end(Buffer.concat(frames));
+        return;
+      }
+      const next = (i: number) => {
+        if (stream.closed) return;
+        if (i === frames.length) return void stream.end();
+        stream.write(frames[i]);
+        setTimeout(next, 10, i + 1);
+      };
+      next(0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
