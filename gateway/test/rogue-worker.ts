@@ -2,8 +2,8 @@
  * A worker out of protocol, for tests of what the gateway does with answers no real worker sends (a
  * message that does not decode, a value protobuf JSON cannot express). It is a plain node:http2 server on
  * an ephemeral port of 127.0.0.1: grpc.health.v1 Check answers SERVING, so a pool takes it as ready, and
- * every other call is answered by the test's `answer`: gRPC messages written one by one (each its own
- * write, a few milliseconds apart, when `spaced`), then `grpc-status: 0`.
+ * every other call is answered by the test's `answer`: gRPC messages and raw bytes (each its own write,
+ * a few milliseconds apart, when `spaced`), then `grpc-status: 0`.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -13,7 +13,9 @@ import { encodeFrame } from "../src/grpc/frames.js";
 export interface RogueAnswer {
   /** The messages (protobuf bytes, unframed) written in order. */
   messages: Uint8Array[];
-  /** Write each message separately, 10 ms apart; otherwise all of them in one write. */
+  /** Raw bytes written after the messages, as they are (a message cut in pieces, an unfinished one). */
+  raw?: Uint8Array[];
+  /** Write each message and each piece of `raw` separately, 10 ms apart; otherwise all in one write. */
   spaced?: boolean;
 }
 
@@ -49,8 +51,8 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
         return;
       }
       calls.push(path);
-      const { messages, spaced } = answer(path);
-      const frames = messages.map((m) => encodeFrame(0, m));
+      const { messages, raw = [], spaced } = answer(path);
+      const frames = [...messages.map((m) => encodeFrame(0, m)), ...raw];
       if (!spaced) {
         stream.end(Buffer.concat(frames));
         return;

@@ -34,6 +34,32 @@ describe("FrameSizeWatcher", () => {
     expect(w.atBoundary).toBe(false);
   });
 
+  it("says how many bytes of each chunk end on an envelope boundary", () => {
+    const w = new FrameSizeWatcher(100);
+    const a = encodeFrame(0, Buffer.from("abc")); // 8 bytes
+    const b = encodeFrame(0, Buffer.from("defgh")); // 10 bytes
+    const empty = encodeFrame(0, Buffer.alloc(0)); // 5 bytes
+    const data = Buffer.concat([a, b, empty]);
+    // Whole envelopes, then one cut in its payload, then its rest with an empty one after it.
+    w.inspect(data.subarray(0, 8));
+    expect(w.completeBytes).toBe(8);
+    w.inspect(data.subarray(8, 12));
+    expect(w.completeBytes).toBe(0);
+    expect(w.atBoundary).toBe(false);
+    expect(w.pendingBytes).toBe(4);
+    w.inspect(data.subarray(12, 23));
+    expect(w.completeBytes).toBe(11);
+    expect(w.atBoundary).toBe(true);
+    // A chunk that completes one envelope and starts another, cut in its header.
+    w.inspect(Buffer.concat([a, b.subarray(0, 3)]));
+    expect(w.completeBytes).toBe(8);
+    expect(w.atBoundary).toBe(false);
+    expect(w.pendingBytes).toBe(3);
+    w.inspect(b.subarray(3));
+    expect(w.completeBytes).toBe(7);
+    expect(w.count).toBe(5);
+  });
+
   it("throws on a message larger than the limit", () => {
     const w = new FrameSizeWatcher(10);
     expect(() => w.inspect(encodeFrame(0, Buffer.alloc(11)))).toThrow(/11 bytes is larger than the limit of 10/);

@@ -91,20 +91,30 @@ export class FrameSizeWatcher {
   private header = Buffer.alloc(5);
   private headerFill = 0;
   private remaining = 0;
+  private declared = 0;
   /** Number of complete envelopes seen. */
   count = 0;
+  /**
+   * Bytes of the last inspected chunk up to the end of the last envelope completed in it: 0 when none
+   * completed there. A relay that must never forward part of an envelope sends these and holds the rest.
+   */
+  completeBytes = 0;
 
   constructor(private readonly limit: number) {}
 
   /** Inspects a chunk; throws {@link FrameTooLargeError} when an envelope exceeds the limit. */
   inspect(chunk: Buffer): void {
     let off = 0;
+    this.completeBytes = 0;
     while (off < chunk.byteLength) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.byteLength - off);
         this.remaining -= take;
         off += take;
-        if (this.remaining === 0) this.count++;
+        if (this.remaining === 0) {
+          this.count++;
+          this.completeBytes = off;
+        }
         continue;
       }
       const take = Math.min(5 - this.headerFill, chunk.byteLength - off);
@@ -116,7 +126,11 @@ export class FrameSizeWatcher {
         const len = this.header.readUInt32BE(1);
         if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
         this.remaining = len;
-        if (len === 0) this.count++;
+        this.declared = len;
+        if (len === 0) {
+          this.count++;
+          this.completeBytes = off;
+        }
       }
     }
   }
@@ -124,6 +138,11 @@ export class FrameSizeWatcher {
   /** True when the stream ended on an envelope boundary. */
   get atBoundary(): boolean {
     return this.headerFill === 0 && this.remaining === 0;
+  }
+
+  /** Bytes seen of the envelope not finished yet (0 on a boundary). */
+  get pendingBytes(): number {
+    return this.headerFill > 0 ? this.headerFill : this.remaining > 0 ? 5 + this.declared - this.remaining : 0;
   }
 }
 

@@ -141,3 +141,11 @@ export function statusToError(status: GrpcStatus, metadata?: HeadersInit): Conne
   err.details = status.details.map((d) => ({ type: d.type, value: d.value }));
   return err;
 }
+
+/**
+ * The status for a worker whose response ended `bytes` into an unfinished message: the worker is out of
+ * protocol (Internal), and the partial message is never passed on as if it were whole.
+ */
+export function endedInsideMessage(bytes: number): GrpcStatus {
+  return { code: Code.Internal, message: `worker's response ended in the middle of a message (${bytes} bytes of an unfinished one)`, details: [] };
+}

@@ -18,7 +18,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { contentTypeStreamJson, contentTypeStreamProto, endStreamToJson } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FLAG_CONNECT_END, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
-import { statusFromTrailers } from "../grpc/status.js";
+import { endedInsideMessage, statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
@@ -119,10 +119,26 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     }
     head(rh);
     const up = call.stream;
-    // Binary: the chunks go out as they come, only the envelopes' sizes are checked. JSON: each whole
-    // envelope is converted.
+    // Binary: the chunks go out as they come, only the envelopes' sizes are checked, and only whole
+    // envelopes are sent (the end-of-stream message must not land inside a worker's unfinished one): a
+    // chunk's bytes after its last complete envelope are held until that envelope completes. JSON: each
+    // whole envelope is converted.
     const watcher = json ? undefined : new FrameSizeWatcher(route.maxResponseBytes);
     const splitter = json ? new FrameSplitter(route.maxResponseBytes) : undefined;
+    let held: Buffer | undefined;
+    /** The chunk's bytes that end on an envelope boundary, after the ones held before; holds the rest. */
+    const wholeEnvelopes = (chunk: Buffer): Buffer | undefined => {
+      if (watcher!.atBoundary) {
+        const out = held === undefined ? chunk : Buffer.concat([held, chunk]);
+        held = undefined;
+        return out;
+      }
+      const complete = watcher!.completeBytes;
+      const out = complete === 0 ? undefined : held === undefined ? chunk.subarray(0, complete) : Buffer.concat([held, chunk.subarray(0, complete)]);
+      const rest = chunk.subarray(complete);
+      held = complete === 0 && held !== undefined ? Buffer.concat([held, rest]) : rest;
+      return out;
+    };
     const fail = (e: unknown) => {
       call.cancel();
       end(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] } : statusOf(e, Code.Internal));
@@ -152,6 +168,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
         } catch (e) {
           return fail(e);
         }
+        out = wholeEnvelopes(chunk);
       } else out = convert(chunk);
       if (out === undefined) return;
       if (!(res as ServerResponse).write(out)) {
@@ -164,6 +181,11 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     });
     up.on("end", () => {
       if (state.finished) return;
+      const unfinished = held?.byteLength ?? splitter?.buffered ?? 0;
+      if (unfinished > 0) {
+        call.cancel();
+        return end(endedInsideMessage(unfinished));
+      }
       const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
       if (status === undefined) {
         call.cancel();

@@ -28,7 +28,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, contentTypeUnaryJson, contentTypeUnaryProto, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { encodeFrame, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
 import { forwardableResponseHeader } from "../grpc/headers.js";
-import { statusFromTrailers } from "../grpc/status.js";
+import { endedInsideMessage, statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
@@ -181,6 +181,10 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
         }
         message = data;
         off += 5 + len;
+      }
+      if (off < all.byteLength) {
+        call.cancel();
+        return fail(endedInsideMessage(all.byteLength - off));
       }
       const status = trailers === undefined ? undefined : statusFromTrailers(trailers);
       if (status === undefined) {

@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import { Code, ConnectError } from "@connectrpc/connect";
 import { checkDecompressedSize, FLAG_COMPRESSED, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyRequestMetadata, forwardableResponseHeader, formatGrpcTimeout, parseGrpcTimeout } from "../grpc/headers.js";
-import { statusFromError, statusToTrailers } from "../grpc/status.js";
+import { endedInsideMessage, statusFromError, statusToTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
 import { openUpstreamBuffered, openUpstreamStreaming } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
@@ -59,6 +59,17 @@ function checkSingleMessage(body: Buffer, route: Route, encoding: string | undef
   }
   if (count !== 1) return { code: Code.Unimplemented, message: `${route.method.name} takes exactly one request message, got ${count}`, details: [] };
   return undefined;
+}
+
+/** Bytes at the end of `body` that are not a whole frame (0 when it is whole frames only). */
+function unfinishedFrameBytes(body: Buffer): number {
+  let off = 0;
+  while (body.byteLength - off >= 5) {
+    const next = off + 5 + body.readUInt32BE(off + 1);
+    if (next > body.byteLength) break;
+    off = next;
+  }
+  return body.byteLength - off;
 }
 
 /** The declared length of the first complete frame header in `body` whose message exceeds `limit`, if any. */
@@ -240,6 +251,12 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
             fail(responseTooLarge(big, route.maxResponseBytes));
             return;
           }
+          const unfinished = unfinishedFrameBytes(body);
+          if (unfinished > 0) {
+            call.cancel();
+            fail(endedInsideMessage(unfinished));
+            return;
+          }
         }
         if (!takeStatus()) return;
         if (!stream.closed) {
@@ -267,6 +284,13 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
       }
     });
     up.on("end", () => {
+      if (finished) return;
+      if (resWatcher !== undefined && !resWatcher.atBoundary) {
+        // The partial message already went out; the client's call ends with an error, not OK.
+        call.cancel();
+        fail(endedInsideMessage(resWatcher.pendingBytes));
+        return;
+      }
       if (takeStatus() && !stream.closed) stream.end();
     });
   };

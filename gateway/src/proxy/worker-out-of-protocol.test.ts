@@ -1,13 +1,20 @@
 /**
- * What a Connect JSON client gets when the worker's answer cannot be converted: a message that does not
- * decode, or one protobuf JSON cannot express (a Duration out of range). The relays (plain requests) and
- * connect-node's decoding path (compressed requests) must answer alike: the messages before the bad one
- * arrive, then the call ends with `internal`, and the gateway goes on serving.
+ * What clients get when a worker answers out of protocol, from a worker that does so on purpose
+ * (test/rogue-worker.ts) through a real gateway:
+ * - a message the Connect JSON relays cannot convert (it does not decode, or protobuf JSON cannot express
+ *   it): the messages before the bad one arrive, then the call ends with `internal`, as on connect-node's
+ *   decoding path (compressed requests take it);
+ * - a response that ends inside a message: every relay (gRPC, Connect binary and JSON, unary and
+ *   streams) ends the call with `internal`, never with OK and a truncated message, and a Connect stream
+ *   never puts its end-of-stream message inside the unfinished one;
+ * and the gateway goes on serving.
  */
+import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { CompleteResponseSchema, GenerateResponseSchema } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CompleteRequestSchema, CompleteResponseSchema, GenerateRequestSchema, GenerateResponseSchema } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import { encodeFrame } from "../grpc/frames.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, testPool } from "../../test/mesh.js";
 import { startRogueWorker } from "../../test/rogue-worker.js";
@@ -19,6 +26,10 @@ const TRUNCATED = Uint8Array.of(0x0a, 0x05, 0x61);
 /** A Duration beyond protobuf JSON's ±315,576,000,000 s. */
 const HUGE_DURATION = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { text: "c", timing: { queueTime: { seconds: 400_000_000_000n } } }));
 
+/** The first 7 of a message's 13 framed bytes. */
+const UNFINISHED = encodeFrame(0, text("unfinished")).subarray(0, 7);
+const LONG = encodeFrame(0, text("a message long enough to be cut in three"));
+
 /** The answer per test, by the request's prompt (the rogue worker only sees binary requests). */
 const answers: Record<string, RogueAnswer> = {
   "one-write": { messages: [text("a"), text("b"), TRUNCATED, text("never")] },
@@ -26,6 +37,13 @@ const answers: Record<string, RogueAnswer> = {
   duration: { messages: [text("a"), HUGE_DURATION], spaced: true },
   unary: { messages: [TRUNCATED] },
   fine: { messages: [text("fine")] },
+  // A response that ends 7 bytes into a third message, in one write or in separate ones.
+  "unfinished-one-write": { messages: [text("a"), text("b")], raw: [UNFINISHED] },
+  "unfinished-spaced": { messages: [text("a"), text("b")], raw: [UNFINISHED], spaced: true },
+  // A whole message cut inside its header and inside its payload, across three writes.
+  "cut-across-writes": { messages: [text("a")], raw: [LONG.subarray(0, 3), LONG.subarray(3, 9), LONG.subarray(9)], spaced: true },
+  "unary-unfinished": { messages: [], raw: [UNFINISHED] },
+  "unary-whole-then-unfinished": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x" }))], raw: [UNFINISHED] },
   "unary-duration": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x", timing: { generationTime: { seconds: -400_000_000_000n } } }))] },
 };
 
@@ -134,5 +152,127 @@ describe("Connect JSON unary relay, a worker message that cannot be converted", 
       { flags: 2, json: {} },
     ]);
     expect(gateway.ready()).toBe(true);
+  });
+});
+
+/** A Connect binary (`application/connect+proto`) Generate stream: message texts and the end-of-stream JSON. */
+async function generateProto(key: string) {
+  lastPrompt = key;
+  const res = await fetch(`${base}/agentos.model.v1.ModelService/Generate`, {
+    method: "POST",
+    headers: { "content-type": "application/connect+proto" },
+    body: new Uint8Array(encodeFrame(0, toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: key })))),
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  const texts: string[] = [];
+  let end: Record<string, unknown> | undefined;
+  let off = 0;
+  for (; off + 5 <= body.byteLength; ) {
+    const len = body.readUInt32BE(off + 1);
+    const data = body.subarray(off + 5, off + 5 + len);
+    if (body[off] === 0) texts.push(fromBinary(GenerateResponseSchema, data).text);
+    else end = JSON.parse(data.toString()) as Record<string, unknown>;
+    off += 5 + len;
+  }
+  return { status: res.status, texts, end, trailingBytes: body.byteLength - off };
+}
+
+/** A plain gRPC call through the gateway on node:http2: the response bytes and the grpc-status. */
+async function grpcCall(method: "Generate" | "Complete", key: string) {
+  lastPrompt = key;
+  const request =
+    method === "Generate"
+      ? toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: key }))
+      : toBinary(CompleteRequestSchema, create(CompleteRequestSchema, { prompt: key }));
+  const session = http2.connect(base);
+  try {
+    return await new Promise<{ data: Buffer; status?: string; message?: string }>((resolve, reject) => {
+      const req = session.request({ ":method": "POST", ":path": `/agentos.model.v1.ModelService/${method}`, "content-type": "application/grpc", te: "trailers" });
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      let message: string | undefined;
+      const take = (h: http2.IncomingHttpHeaders) => {
+        if (h["grpc-status"] === undefined) return;
+        status = String(h["grpc-status"]);
+        message = h["grpc-message"] === undefined ? undefined : decodeURIComponent(String(h["grpc-message"]));
+      };
+      req.on("response", take);
+      req.on("trailers", take);
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve({ data: Buffer.concat(chunks), status, message }));
+      req.on("error", reject);
+      req.end(encodeFrame(0, request));
+    });
+  } finally {
+    session.close();
+  }
+}
+
+describe("a worker response that ends inside a message", () => {
+  const middle = expect.stringMatching(/ended in the middle of a message \(7 bytes/);
+
+  for (const key of ["unfinished-one-write", "unfinished-spaced"]) {
+    const how = key === "unfinished-spaced" ? "separate writes" : "one write";
+    it(`Connect binary stream: the whole messages, then an end-of-stream error outside the unfinished one (${how})`, async () => {
+      const r = await generateProto(key);
+      expect(r.status).toBe(200);
+      expect(r.texts).toEqual(["a", "b"]);
+      expect(r.end).toMatchObject({ error: { code: "internal", message: middle } });
+      expect(r.trailingBytes).toBe(0);
+    });
+
+    it(`Connect JSON stream: the whole messages, then internal (${how})`, async () => {
+      const r = await generate(key, false);
+      expect(r.envelopes.slice(0, 2)).toEqual([
+        { flags: 0, json: { text: "a" } },
+        { flags: 0, json: { text: "b" } },
+      ]);
+      expect(r.envelopes).toHaveLength(3);
+      expect(r.envelopes[2]).toMatchObject({ flags: 2, json: { error: { code: "internal", message: middle } } });
+    });
+
+    it(`gRPC stream: the bytes as the worker sent them, then grpc-status INTERNAL, not OK (${how})`, async () => {
+      const r = await grpcCall("Generate", key);
+      expect(r.data).toEqual(Buffer.concat([encodeFrame(0, text("a")), encodeFrame(0, text("b")), UNFINISHED]));
+      expect(r.status).toBe("13");
+      expect(r.message).toEqual(middle);
+    });
+  }
+
+  it("Connect binary stream: a whole message cut across the worker's writes still arrives whole", async () => {
+    const r = await generateProto("cut-across-writes");
+    expect(r.texts).toEqual(["a", "a message long enough to be cut in three"]);
+    expect(r.end).toEqual({});
+    expect(r.trailingBytes).toBe(0);
+  });
+
+  it("gRPC unary: INTERNAL with no message, for an unfinished message alone or after a whole one", async () => {
+    for (const key of ["unary-unfinished", "unary-whole-then-unfinished"]) {
+      const r = await grpcCall("Complete", key);
+      expect(r.status, key).toBe("13");
+      expect(r.message, key).toEqual(middle);
+      expect(r.data.byteLength, key).toBe(0);
+    }
+  });
+
+  it("Connect unary, binary and JSON: internal, for an unfinished message alone or after a whole one", async () => {
+    for (const key of ["unary-unfinished", "unary-whole-then-unfinished"]) {
+      const relay = await complete(key, false);
+      expect(relay.status, key).toBe(500);
+      expect(relay.body, key).toMatchObject({ code: "internal", message: middle });
+      lastPrompt = key;
+      const res = await fetch(`${base}/agentos.model.v1.ModelService/Complete`, {
+        method: "POST",
+        headers: { "content-type": "application/proto" },
+        body: toBinary(CompleteRequestSchema, create(CompleteRequestSchema, { prompt: key })),
+      });
+      expect(res.status, key).toBe(500);
+      expect(await res.json(), key).toMatchObject({ code: "internal", message: middle });
+    }
+  });
+
+  it("the gateway goes on serving the same worker", async () => {
+    expect((await generateProto("fine")).texts).toEqual(["fine"]);
+    expect((await grpcCall("Generate", "fine")).status).toBe("0");
   });
 });
