@@ -61,15 +61,17 @@ function checkSingleMessage(body: Buffer, route: Route, encoding: string | undef
   return undefined;
 }
 
-/** Bytes at the end of `body` that are not a whole frame (0 when it is whole frames only). */
-function unfinishedFrameBytes(body: Buffer): number {
+/** How `body` divides into frames: the whole ones, and the bytes of an unfinished one at its end. */
+function frameLayout(body: Buffer): { whole: number; unfinished: number } {
   let off = 0;
+  let whole = 0;
   while (body.byteLength - off >= 5) {
     const next = off + 5 + body.readUInt32BE(off + 1);
     if (next > body.byteLength) break;
     off = next;
+    whole++;
   }
-  return body.byteLength - off;
+  return { whole, unfinished: body.byteLength - off };
 }
 
 /** The declared length of the first complete frame header in `body` whose message exceeds `limit`, if any. */
@@ -251,12 +253,18 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
             fail(responseTooLarge(big, route.maxResponseBytes));
             return;
           }
-          const unfinished = unfinishedFrameBytes(body);
-          if (unfinished > 0) {
-            call.cancel();
-            fail(endedInsideMessage(unfinished));
-            return;
-          }
+        }
+        const layout = body === undefined ? { whole: 0, unfinished: 0 } : frameLayout(body);
+        if (layout.unfinished > 0) {
+          call.cancel();
+          fail(endedInsideMessage(layout.unfinished));
+          return;
+        }
+        // An OK answer to a call with one response message carries exactly one (as connect-node checks).
+        if (trailers?.["grpc-status"] === "0" && layout.whole !== 1) {
+          call.cancel();
+          fail({ code: Code.Unimplemented, message: `protocol error: worker sent ${layout.whole === 0 ? "no message" : "more than one message"} for a ${route.method.methodKind.replace("_", "-")} method`, details: [] });
+          return;
         }
         if (!takeStatus()) return;
         if (!stream.closed) {

@@ -43,6 +43,8 @@ const answers: Record<string, RogueAnswer> = {
   // A whole message cut inside its header and inside its payload, across three writes.
   "cut-across-writes": { messages: [text("a")], raw: [LONG.subarray(0, 3), LONG.subarray(3, 9), LONG.subarray(9)], spaced: true },
   "unary-unfinished": { messages: [], raw: [UNFINISHED] },
+  "unary-two": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x" })), toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "y" }))] },
+  "unary-none": { messages: [] },
   "unary-whole-then-unfinished": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x" }))], raw: [UNFINISHED] },
   "unary-duration": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x", timing: { generationTime: { seconds: -400_000_000_000n } } }))] },
 };
@@ -208,7 +210,7 @@ async function grpcCall(method: "Generate" | "Complete", key: string) {
   }
 }
 
-describe("a worker response that ends inside a message", () => {
+describe("a worker response that ends inside a message, or has the wrong number of messages", () => {
   const middle = expect.stringMatching(/ended in the middle of a message \(7 bytes/);
 
   for (const key of ["unfinished-one-write", "unfinished-spaced"]) {
@@ -268,6 +270,18 @@ describe("a worker response that ends inside a message", () => {
       });
       expect(res.status, key).toBe(500);
       expect(await res.json(), key).toMatchObject({ code: "internal", message: middle });
+    }
+  });
+
+  it("unary, gRPC and Connect: a second message or none at all with OK is unimplemented, as connect-node says", async () => {
+    for (const [key, what] of [["unary-two", "more than one message"], ["unary-none", "no message"]] as const) {
+      const r = await grpcCall("Complete", key);
+      expect(r.status, key).toBe("12");
+      expect(r.message, key).toBe(`protocol error: worker sent ${what} for a unary method`);
+      expect(r.data.byteLength, key).toBe(0);
+      const c = await complete(key, false);
+      expect(c.status, key).toBe(501);
+      expect(c.body, key).toMatchObject({ code: "unimplemented", message: `protocol error: worker sent ${what} for a unary method` });
     }
   });
 
