@@ -77,23 +77,27 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
   const { timeoutMs, deadline } = connectDeadline(route, h);
   const state = new ConnectCall(res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
-  const send = (status: number, contentType: string, body: Buffer, md: Metadata, early = false) => {
+  /** Answers with `body`, or with the worker's frame in `chunks` from byte 5 on (not copied, see Chunks). */
+  const send = (status: number, contentType: string, body: Buffer | Chunks, md: Metadata, early = false) => {
     if (!state.finish()) return;
     if (res.headersSent || res.destroyed) return;
     const out: OutgoingHttpHeaders = { "content-type": contentType };
     addMetadata(out, md);
-    if (gzipOk && body.byteLength >= COMPRESS_MIN_BYTES) {
-      body = gzipSync(body);
+    let length = body instanceof Chunks ? body.size - 5 : body.byteLength;
+    if (gzipOk && length >= COMPRESS_MIN_BYTES) {
+      body = gzipSync(body instanceof Chunks ? body.whole().subarray(5) : body);
+      length = body.byteLength;
       out["content-encoding"] = "gzip";
     }
-    out["content-length"] = String(body.byteLength);
+    out["content-length"] = String(length);
     if (early && req.httpVersionMajor === 1) {
       // Answered before the whole request was read: this HTTP/1.1 connection cannot be reused.
       (res as ServerResponse).shouldKeepAlive = false;
       out.connection = "close";
     }
     res.writeHead(status, out as never);
-    res.end(body);
+    if (body instanceof Chunks) body.endInto(res, 5);
+    else res.end(body);
   };
 
   const fail = (status: GrpcStatus, md: Metadata = {}, early = false) => {
@@ -153,6 +157,16 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     });
     up.on("end", () => {
       if (state.finished) return;
+      // The common answer in the binary codec, one uncompressed message with OK, goes out as the chunks
+      // it came in (an embeddings batch is 52 KB in four of them); anything else is read whole below.
+      if (!json && trailers?.["grpc-status"] === "0") {
+        const layout = response.frames();
+        if (layout.whole === 1 && layout.unfinished === 0 && layout.largest <= route.maxResponseBytes && (layout.firstFlags & FLAG_COMPRESSED) === 0) {
+          call.gotStatus = true;
+          call.finish("ok");
+          return send(200, contentTypeUnaryProto, response, { headers: rh, trailers });
+        }
+      }
       const all = response.whole();
       // The frames, as the decoded path reads them: a second message or a truncated one is an error.
       let message: Buffer | undefined;

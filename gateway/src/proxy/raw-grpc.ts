@@ -61,29 +61,6 @@ function checkSingleMessage(body: Buffer, route: Route, encoding: string | undef
   return undefined;
 }
 
-/** How `body` divides into frames: the whole ones, and the bytes of an unfinished one at its end. */
-function frameLayout(body: Buffer): { whole: number; unfinished: number } {
-  let off = 0;
-  let whole = 0;
-  while (body.byteLength - off >= 5) {
-    const next = off + 5 + body.readUInt32BE(off + 1);
-    if (next > body.byteLength) break;
-    off = next;
-    whole++;
-  }
-  return { whole, unfinished: body.byteLength - off };
-}
-
-/** The declared length of the first complete frame header in `body` whose message exceeds `limit`, if any. */
-function oversizedFrame(body: Buffer, limit: number): number | undefined {
-  for (let off = 0; body.byteLength - off >= 5; ) {
-    const len = body.readUInt32BE(off + 1);
-    if (len > limit) return len;
-    off += 5 + len;
-  }
-  return undefined;
-}
-
 const responseTooLarge = (len: number, limit: number): GrpcStatus => ({
   code: Code.ResourceExhausted,
   message: `response ${new FrameTooLargeError(len, limit).message}`,
@@ -240,21 +217,19 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
         const first = response.head!;
         if (response.size > route.maxResponseBytes + 5 || (first.byteLength >= 5 && first.readUInt32BE(1) > route.maxResponseBytes)) {
           call.cancel();
-          fail(responseTooLarge(oversizedFrame(response.whole(), route.maxResponseBytes) ?? response.size, route.maxResponseBytes));
+          const declared = response.frames().largest;
+          fail(responseTooLarge(declared > route.maxResponseBytes ? declared : response.size, route.maxResponseBytes));
         }
       });
       up.on("end", () => {
         if (finished) return;
-        const body = response.isEmpty ? undefined : response.whole();
-        if (body !== undefined) {
-          const big = oversizedFrame(body, route.maxResponseBytes);
-          if (big !== undefined) {
-            call.cancel();
-            fail(responseTooLarge(big, route.maxResponseBytes));
-            return;
-          }
+        // Checked across the chunks as they came, and written on as those chunks: no copy of the body.
+        const layout = response.frames();
+        if (layout.largest > route.maxResponseBytes) {
+          call.cancel();
+          fail(responseTooLarge(layout.largest, route.maxResponseBytes));
+          return;
         }
-        const layout = body === undefined ? { whole: 0, unfinished: 0 } : frameLayout(body);
         if (layout.unfinished > 0) {
           call.cancel();
           fail(endedInsideMessage(layout.unfinished));
@@ -267,10 +242,9 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
           return;
         }
         if (!takeStatus()) return;
-        if (!stream.closed) {
-          if (body !== undefined && !stream.destroyed) stream.end(body);
-          else stream.end();
-        }
+        if (stream.closed) return;
+        if (stream.destroyed) stream.end();
+        else response.endInto(stream);
       });
       return;
     }
