@@ -1,10 +1,11 @@
 /**
  * A body collected chunk by chunk for the relays that need it whole (one request message, one unary
  * response). Most small bodies arrive as a single chunk, which is then used as it is. A large one (an
- * embeddings batch: 52 KB in four HTTP/2 DATA frames) is checked frame by frame across its chunks
+ * embeddings batch: 52 KB, in 16 KB HTTP/2 DATA frames) is checked frame by frame across its chunks
  * ({@link Chunks.frames}) and written on as those chunks ({@link Chunks.endInto}): copying it into one
- * buffer cost the gateway a third of its CPU per batch, mostly in garbage collections that the copies'
- * external memory set off. Only a caller that needs contiguous bytes (a message to decode) asks for
+ * buffer cost the gateway a quarter to a third of its CPU per batch (gRPC, h2load, 16 in flight: 0.47–0.61
+ * against 0.39 ms), mostly in the garbage collections the copies' external memory set off (30% of the
+ * gateway's samples against 11%). Only a caller that needs contiguous bytes (a message to decode) asks for
  * {@link Chunks.whole}, which copies once.
  */
 /** Where {@link Chunks.endInto} writes: an HTTP/2 stream, an HTTP/1.1 or HTTP/2 compatibility response. */

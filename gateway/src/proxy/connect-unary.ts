@@ -158,7 +158,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
     up.on("end", () => {
       if (state.finished) return;
       // The common answer in the binary codec, one uncompressed message with OK, goes out as the chunks
-      // it came in (an embeddings batch is 52 KB in four of them); anything else is read whole below.
+      // it came in (an embeddings batch is 52 KB in several); anything else is read whole below.
       if (!json && trailers?.["grpc-status"] === "0") {
         const layout = response.frames();
         if (layout.whole === 1 && layout.unfinished === 0 && layout.largest <= route.maxResponseBytes && (layout.firstFlags & FLAG_COMPRESSED) === 0) {
