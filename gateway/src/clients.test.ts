@@ -14,6 +14,7 @@ import { ModelService } from "../../gen/ts/agentos/model/v1/model_pb.js";
 import type { Gateway } from "./server.js";
 import { grpcJsDefinition } from "../test/grpc-js-definition.js";
 import { PY, ROOT, TOOLS_BIN, run } from "../test/harness.js";
+import { connectJsonStream, jsonEnvelopes } from "../test/connect-json.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool } from "../test/mesh.js";
 import type { ModelWorker } from "../test/mesh.js";
 
@@ -35,17 +36,6 @@ afterAll(async () => {
   await gateway?.close(500);
   await worker?.stop();
 });
-
-/** Splits a Connect streaming body into its envelopes (flags, JSON text). */
-function envelopes(body: Buffer): { flags: number; json: unknown }[] {
-  const out: { flags: number; json: unknown }[] = [];
-  for (let off = 0; off + 5 <= body.byteLength; ) {
-    const len = body.readUInt32BE(off + 1);
-    out.push({ flags: body[off]!, json: JSON.parse(body.subarray(off + 5, off + 5 + len).toString()) });
-    off += 5 + len;
-  }
-  return out;
-}
 
 describe("nice-grpc (grpc-js) client", () => {
   it("calls Complete and streams Generate over gRPC", async () => {
@@ -105,7 +95,7 @@ describe("curl (Connect JSON)", () => {
   it("streams Generate as enveloped JSON (application/connect+json)", async () => {
     const r = await run("bash", ["-c", `printf '\\x00\\x00\\x00\\x00\\x0f{"prompt":"hi"}' | curl -sS --data-binary @- -H 'content-type: application/connect+json' -H 'x-agentos-script: ${SCRIPT}' ${base}/agentos.model.v1.ModelService/Generate | base64 -w0`]);
     expect(r.code, r.stderr).toBe(0);
-    const env = envelopes(Buffer.from(r.stdout, "base64"));
+    const env = jsonEnvelopes(Buffer.from(r.stdout, "base64"));
     const messages = env.filter((e) => e.flags === 0).map((e) => (e.json as { text: string }).text);
     expect(messages.join("")).toBe("Hello, world");
     expect(env.at(-1)).toEqual({ flags: 2, json: {} }); // end of stream, no error
@@ -152,18 +142,8 @@ describe("Connect JSON unary: the relay's conversion against connect-node's", ()
 
 describe("Connect JSON server streams: the relay's conversion against connect-node's", () => {
   // A compressed request envelope (connect-content-encoding: gzip) takes connect-node's decoding path.
-  const stream = async (json: string, compressed: boolean) => {
-    const payload = compressed ? gzipSync(json) : Buffer.from(json);
-    const head = Buffer.alloc(5);
-    head[0] = compressed ? 1 : 0;
-    head.writeUInt32BE(payload.byteLength, 1);
-    const res = await fetch(`${base}/agentos.model.v1.ModelService/Generate`, {
-      method: "POST",
-      headers: { "content-type": "application/connect+json", "x-agentos-script": SCRIPT, ...(compressed ? { "connect-content-encoding": "gzip" } : {}) },
-      body: Buffer.concat([head, payload]),
-    });
-    return { status: res.status, contentType: res.headers.get("content-type"), envelopes: envelopes(Buffer.from(await res.arrayBuffer())) };
-  };
+  const stream = (json: string, compressed: boolean) =>
+    connectJsonStream(`${base}/agentos.model.v1.ModelService/Generate`, json, { compressed, headers: { "x-agentos-script": SCRIPT } });
   const texts = (env: { flags: number; json: unknown }[]) => env.filter((e) => e.flags === 0).map((e) => (e.json as { text: string }).text);
 
   it("streams the same messages and end of stream", async () => {

@@ -17,6 +17,7 @@ import { CompleteRequestSchema, CompleteResponseSchema, GenerateRequestSchema, G
 import { encodeFrame } from "../grpc/frames.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, testPool } from "../../test/mesh.js";
+import { connectJsonStream } from "../../test/connect-json.js";
 import { startRogueWorker } from "../../test/rogue-worker.js";
 import type { RogueAnswer, RogueWorker } from "../../test/rogue-worker.js";
 
@@ -66,31 +67,10 @@ afterAll(async () => {
   await rogue?.close();
 });
 
-/** Splits a Connect streaming body into its envelopes. */
-function envelopes(body: Buffer): { flags: number; json: Record<string, unknown> }[] {
-  const out: { flags: number; json: Record<string, unknown> }[] = [];
-  for (let off = 0; off + 5 <= body.byteLength; ) {
-    const len = body.readUInt32BE(off + 1);
-    out.push({ flags: body[off]!, json: JSON.parse(body.subarray(off + 5, off + 5 + len).toString()) as Record<string, unknown> });
-    off += 5 + len;
-  }
-  return out;
-}
-
 /** A Connect JSON Generate stream; `compressed` takes connect-node's decoding path. */
 async function generate(key: string, compressed: boolean) {
   lastPrompt = key;
-  const json = JSON.stringify({ prompt: key });
-  const payload = compressed ? gzipSync(json) : Buffer.from(json);
-  const head = Buffer.alloc(5);
-  head[0] = compressed ? 1 : 0;
-  head.writeUInt32BE(payload.byteLength, 1);
-  const res = await fetch(`${base}/agentos.model.v1.ModelService/Generate`, {
-    method: "POST",
-    headers: { "content-type": "application/connect+json", ...(compressed ? { "connect-content-encoding": "gzip" } : {}) },
-    body: Buffer.concat([head, payload]),
-  });
-  return { status: res.status, envelopes: envelopes(Buffer.from(await res.arrayBuffer())) };
+  return connectJsonStream(`${base}/agentos.model.v1.ModelService/Generate`, JSON.stringify({ prompt: key }), { compressed });
 }
 
 /** A Connect JSON Complete call; `compressed` takes connect-node's decoding path. */
