@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,6 +133,18 @@ describe("freePort", () => {
     await new Promise<void>((ok, fail) => server.once("error", fail).listen(port, "127.0.0.1", ok));
     await new Promise((ok) => server.close(ok));
     expect(port).toBeGreaterThan(0);
+  });
+});
+
+describe("freePort, where it picks", () => {
+  const rangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
+  it.runIf(existsSync(rangeFile))("picks below the kernel's ephemeral range, which outgoing connections and port-0 servers use", async () => {
+    const [low] = readFileSync(rangeFile, "utf8").trim().split(/\s+/).map(Number);
+    for (let i = 0; i < 50; i++) {
+      const port = await freePort();
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(low!);
+    }
   });
 });
 

@@ -6,6 +6,7 @@
  * name. Used by gateway/test/harness.ts, web/e2e/processes.ts and bench/src/process.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,22 +18,45 @@ export { BoundedOutput };
 /** The repository root: processes start there unless told otherwise, as `make up` starts them. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Ports freePort() has handed out in this process: the kernel may offer a just-closed port again. */
+/** Ports freePort() has handed out in this process. */
 const handedOut = new Set<number>();
 
+/** Where freePort() picks from: below the kernel's ephemeral range, from 10000 up. */
+const PICK_FROM = 10_000;
+
 /**
- * A free TCP port on 127.0.0.1, picked by the kernel (bind port 0, close again), never one this process
- * was given before. Another process could still take it before it is used, so start the server right
- * away; its bind then fails loudly.
+ * The kernel's ephemeral port range (Linux: /proc/sys/net/ipv4/ip_local_port_range): the ports it gives
+ * to outgoing connections and to servers that listen on port 0.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // Not Linux: assume the IANA range.
+  }
+  return [49152, 65535];
+}
+
+/**
+ * A free TCP port on 127.0.0.1, never one this process was given before. It is picked at random below
+ * the kernel's ephemeral range and checked by listening on it, so the kernel cannot give it meanwhile to
+ * an outgoing connection or to a server listening on port 0: with many suites running side by side, a
+ * port the kernel picked and freed again was sometimes taken that way before the worker it was meant for
+ * could bind it. Another process picking the same port at the same moment is still possible (test
+ * processes pick at random from ~20,000 ports), so start the server right away; its bind then fails
+ * loudly. Where the ephemeral range leaves too little room below it, the kernel picks.
  *
  * @example
  *   const port = await freePort();
  *   const worker = startProcess(PY, ["-m", "workers.model", "--port", String(port)]);
  */
 export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = await kernelPort();
-    if (!handedOut.has(port)) {
+    const wanted = low - PICK_FROM >= 1000 ? PICK_FROM + Math.floor(Math.random() * (low - PICK_FROM)) : 0;
+    const port = await listenable(wanted);
+    if (port !== undefined && !handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }
@@ -40,13 +64,14 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port on 127.0.0.1 that was not handed out before (${handedOut.size} handed out)`);
 }
 
-function kernelPort(): Promise<number> {
-  return new Promise((ok, fail) => {
+/** `port` (0: one the kernel picks) if a server can listen on it at 127.0.0.1 now, else undefined. */
+function listenable(port: number): Promise<number | undefined> {
+  return new Promise((ok) => {
     const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => ok(port));
+    server.once("error", () => ok(undefined));
+    server.listen(port, "127.0.0.1", () => {
+      const bound = (server.address() as AddressInfo).port;
+      server.close(() => ok(bound));
     });
   });
 }
