@@ -21,8 +21,11 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Ports freePort() has handed out in this process. */
 const handedOut = new Set<number>();
 
-/** Where freePort() picks from: below the kernel's ephemeral range, from 10000 up. */
-const PICK_FROM = 10_000;
+/**
+ * Where freePort() picks from: below the kernel's ephemeral range, from 11000 up, above every "bad port"
+ * of the Fetch standard (the last is 10080), which fetch() and browsers refuse to connect to.
+ */
+const PICK_FROM = 11_000;
 
 /**
  * The kernel's ephemeral port range (Linux: /proc/sys/net/ipv4/ip_local_port_range): the ports it gives
