@@ -3,7 +3,7 @@
  * message that does not decode, a value protobuf JSON cannot express). It is a plain node:http2 server on
  * an ephemeral port of 127.0.0.1: grpc.health.v1 Check answers SERVING, so a pool takes it as ready, and
  * every other call is answered by the test's `answer`: gRPC messages and raw bytes (each its own write,
- * a few milliseconds apart, when `spaced`), then `grpc-status: 0`.
+ * a few milliseconds apart, when `spaced`), then `grpc-status: 0`; or `grpc-status: 0` alone, trailers-only.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -17,6 +17,8 @@ export interface RogueAnswer {
   raw?: Uint8Array[];
   /** Write each message and each piece of `raw` separately, 10 ms apart; otherwise all in one write. */
   spaced?: boolean;
+  /** Answer trailers-only (`grpc-status: 0` in the headers, no body); `messages` and `raw` are ignored. */
+  trailersOnly?: boolean;
 }
 
 /** A running rogue worker. */
@@ -44,14 +46,20 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
     stream.on("data", () => {});
     stream.on("end", () => {
       if (stream.closed) return;
+      const health = path === "/grpc.health.v1.Health/Check";
+      const { messages, raw = [], spaced, trailersOnly } = health ? { messages: [] } : answer(path);
+      if (trailersOnly) {
+        calls.push(path);
+        stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "0" }, { endStream: true });
+        return;
+      }
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-      if (path === "/grpc.health.v1.Health/Check") {
+      if (health) {
         stream.end(SERVING);
         return;
       }
       calls.push(path);
-      const { messages, raw = [], spaced } = answer(path);
       const frames = [...messages.map((m) => encodeFrame(0, m)), ...raw];
       if (!spaced) {
         stream.end(Buffer.concat(frames));

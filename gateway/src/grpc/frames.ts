@@ -34,38 +34,65 @@ export function encodeFrame(flags: number, data: Uint8Array): Buffer {
 
 /** Raised by {@link FrameSplitter} when a message is larger than its limit. */
 export class FrameTooLargeError extends Error {
-  constructor(readonly size: number, readonly limit: number) {
+  /**
+   * @param completed the envelopes {@link FrameSplitter.push} completed in the same chunk before the
+   *   one too large: a relay sends them before the error, as it would have without it
+   */
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+    readonly completed: Frame[] = [],
+  ) {
     super(`message of ${size} bytes is larger than the limit of ${limit} bytes`);
   }
 }
 
 /**
  * Splits a byte stream into envelopes. Chunks may cut envelopes anywhere; the splitter keeps the
- * remainder. The declared length is checked against the limit before the payload is buffered.
+ * remainder, as the chunks it came in, and joins them once, when the envelope is complete (a large
+ * message in many chunks is copied once, not once per chunk). The declared length is checked against the
+ * limit as soon as the header is in, before the payload is buffered.
  */
 export class FrameSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Size of the pending envelope, header included, once its header is in. */
+  private pendingNeed = 0;
 
   constructor(private readonly limit: number) {}
 
-  /** Adds a chunk and returns the envelopes it completes. */
+  /**
+   * Adds a chunk and returns the envelopes it completes. Throws {@link FrameTooLargeError} (with the
+   * envelopes completed before the one too large) when a message exceeds the limit.
+   */
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
     let buf: Buffer;
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
-      buf = Buffer.concat(this.pending, this.pendingBytes + chunk.byteLength);
+      this.pendingBytes += chunk.byteLength;
+      if (this.pendingNeed === 0 && this.pendingBytes >= 5) {
+        const head = this.pending[0]!.byteLength >= 5 ? this.pending[0]! : Buffer.concat(this.pending, 5);
+        const len = head.readUInt32BE(1);
+        if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
+        this.pendingNeed = 5 + len;
+      }
+      if (this.pendingNeed === 0 || this.pendingBytes < this.pendingNeed) return frames;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
+      this.pendingNeed = 0;
     } else {
       buf = chunk;
     }
     let off = 0;
     while (buf.byteLength - off >= 5) {
       const len = buf.readUInt32BE(off + 1);
-      if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
-      if (buf.byteLength - off - 5 < len) break;
+      if (len > this.limit) throw new FrameTooLargeError(len, this.limit, frames);
+      if (buf.byteLength - off - 5 < len) {
+        this.pendingNeed = 5 + len;
+        break;
+      }
       frames.push({ flags: buf[off]!, data: buf.subarray(off + 5, off + 5 + len) });
       off += 5 + len;
     }
@@ -80,6 +107,13 @@ export class FrameSplitter {
   /** Bytes of an incomplete envelope still held. */
   get buffered(): number {
     return this.pendingBytes;
+  }
+}
+
+/** Raised by {@link FrameSizeWatcher} for an envelope whose flags the stream does not allow. */
+export class FrameFlagsError extends Error {
+  constructor(readonly flags: number) {
+    super(`message with flags 0x${flags.toString(16).padStart(2, "0")}`);
   }
 }
 
@@ -100,9 +134,21 @@ export class FrameSizeWatcher {
    */
   completeBytes = 0;
 
-  constructor(private readonly limit: number) {}
+  /**
+   * @param limit the largest message length allowed
+   * @param allowedFlags the flag bits an envelope may carry (all by default); an envelope with another
+   *   bit set throws {@link FrameFlagsError}
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly allowedFlags = 0xff,
+  ) {}
 
-  /** Inspects a chunk; throws {@link FrameTooLargeError} when an envelope exceeds the limit. */
+  /**
+   * Inspects a chunk; throws {@link FrameTooLargeError} when an envelope exceeds the limit and
+   * {@link FrameFlagsError} when its flags are not allowed. After a throw, {@link completeBytes} still
+   * counts the envelopes completed in the chunk before the bad one.
+   */
   inspect(chunk: Buffer): void {
     let off = 0;
     this.completeBytes = 0;
@@ -125,6 +171,7 @@ export class FrameSizeWatcher {
         this.headerFill = 0;
         const len = this.header.readUInt32BE(1);
         if (len > this.limit) throw new FrameTooLargeError(len, this.limit);
+        if ((this.header[0]! & ~this.allowedFlags) !== 0) throw new FrameFlagsError(this.header[0]!);
         this.remaining = len;
         this.declared = len;
         if (len === 0) {

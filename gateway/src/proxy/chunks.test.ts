@@ -51,6 +51,37 @@ describe("Chunks.frames", () => {
     expect(cut(body.subarray(0, 4), [2]).frames()).toEqual({ whole: 0, unfinished: 4, largest: 0, firstFlags: -1 });
     expect(new Chunks().frames()).toEqual({ whole: 0, unfinished: 0, largest: 0, firstFlags: -1 });
   });
+
+  it("agrees with a reading of the joined body for many frames (empty ones included) however they are cut", () => {
+    /** The layout read from one contiguous buffer: the reference. */
+    const reference = (all: Buffer) => {
+      const layout = { whole: 0, unfinished: 0, largest: 0, firstFlags: -1 };
+      let off = 0;
+      while (all.byteLength - off >= 5) {
+        const len = all.readUInt32BE(off + 1);
+        if (layout.firstFlags < 0) layout.firstFlags = all[off]!;
+        layout.largest = Math.max(layout.largest, len);
+        if (all.byteLength - off - 5 < len) break;
+        off += 5 + len;
+        layout.whole++;
+      }
+      layout.unfinished = all.byteLength - off;
+      return layout;
+    };
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const frames = Array.from({ length: 1 + random(40) }, () => encodeFrame(random(2), Buffer.alloc(random(3) === 0 ? 0 : random(70), round)));
+      let all = Buffer.concat(frames);
+      if (random(3) === 0) all = all.subarray(0, random(all.byteLength + 1)); // ends inside a frame, or on a boundary
+      if (random(5) === 0) all = Buffer.concat([all, Buffer.from([0, 0xff, 0xff, 0xff, 0xff, 1, 2])]); // declares 4 GiB
+      const cuts = [...new Set(Array.from({ length: random(20) }, () => random(all.byteLength + 1)))].sort((x, y) => x - y);
+      expect(cut(all, cuts).frames(), `round ${round}, cuts ${cuts.join(",")}`).toEqual(reference(all));
+    }
+  });
 });
 
 describe("Chunks.endInto", () => {

@@ -59,19 +59,45 @@ export class Chunks {
     return this.more ? Buffer.concat(this.more, this.size) : (this.first ?? EMPTY);
   }
 
-  /** The body as gRPC frames, read across chunk boundaries without joining the chunks. */
+  /**
+   * The body as gRPC frames, read across chunk boundaries without joining the chunks: one forward pass
+   * over the chunks, whatever their number and the frames' (a body of many small frames in many chunks
+   * costs what its bytes cost).
+   */
   frames(): FrameLayout {
     const layout: FrameLayout = { whole: 0, unfinished: 0, largest: 0, firstFlags: -1 };
-    let off = 0;
+    const chunks = this.more ?? (this.first === undefined ? [] : [this.first]);
+    let index = 0; // the chunk the cursor is in
+    let at = 0; // the cursor's offset in that chunk
+    let off = 0; // the cursor's offset in the body: the start of the frame being read
+    const header = [0, 0, 0, 0, 0];
     for (;;) {
-      const flags = this.byteAt(off);
-      const len = this.uint32At(off + 1);
-      if (flags === undefined || len === undefined) break;
-      if (layout.firstFlags < 0) layout.firstFlags = flags;
+      if (this.size - off < 5) break;
+      for (let i = 0; i < 5; i++) {
+        while (at >= chunks[index]!.byteLength) {
+          index++;
+          at = 0;
+        }
+        header[i] = chunks[index]![at++]!;
+      }
+      const len = ((header[1]! << 24) >>> 0) + (header[2]! << 16) + (header[3]! << 8) + header[4]!;
+      if (layout.firstFlags < 0) layout.firstFlags = header[0]!;
       if (len > layout.largest) layout.largest = len;
       if (this.size - off - 5 < len) break;
       off += 5 + len;
       layout.whole++;
+      // Skip the message: whole chunks at a time.
+      let skip = len;
+      while (skip > 0) {
+        const left = chunks[index]!.byteLength - at;
+        if (skip < left) {
+          at += skip;
+          break;
+        }
+        skip -= left;
+        index++;
+        at = 0;
+      }
     }
     layout.unfinished = this.size - off;
     return layout;
@@ -101,25 +127,5 @@ export class Chunks {
     }
     out.end();
     out.uncork?.();
-  }
-
-  /** The byte at `pos` of the body, or undefined past its end. */
-  private byteAt(pos: number): number | undefined {
-    if (pos >= this.size) return undefined;
-    if (this.more === undefined) return this.first![pos];
-    for (const chunk of this.more) {
-      if (pos < chunk.byteLength) return chunk[pos];
-      pos -= chunk.byteLength;
-    }
-    return undefined;
-  }
-
-  /** The big-endian uint32 at `pos` of the body, or undefined when the body ends first. */
-  private uint32At(pos: number): number | undefined {
-    if (pos + 4 > this.size) return undefined;
-    if (this.more === undefined) return this.first!.readUInt32BE(pos);
-    let value = 0;
-    for (let i = 0; i < 4; i++) value = value * 256 + this.byteAt(pos + i)!;
-    return value;
   }
 }

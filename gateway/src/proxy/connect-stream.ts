@@ -16,10 +16,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { contentTypeStreamJson, contentTypeStreamProto, endStreamToJson } from "@connectrpc/connect/protocol-connect";
-import { encodeFrame, FLAG_COMPRESSED, FLAG_CONNECT_END, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
+import { encodeFrame, FLAG_CONNECT_END, FrameFlagsError, FrameSizeWatcher, FrameSplitter, FrameTooLargeError } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableResponseHeader } from "../grpc/headers.js";
 import { endedInsideMessage, statusFromTrailers } from "../grpc/status.js";
 import type { GrpcStatus } from "../grpc/status.js";
+import type { Frame } from "../grpc/frames.js";
 import type { NodeRequest, NodeResponse } from "../http/types.js";
 import type { UpstreamCall } from "../upstream/open.js";
 import { binaryToJson, closedEarly, ConnectCall, connectCodec, connectDeadline, endedWithoutStatus, grpcRequestHeaders, jsonToBinary, plainTimeout, statusOf } from "./connect-relay.js";
@@ -119,41 +120,68 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     }
     head(rh);
     const up = call.stream;
-    // Binary: the chunks go out as they come, only the envelopes' sizes are checked, and only whole
-    // envelopes are sent (the end-of-stream message must not land inside a worker's unfinished one): a
-    // chunk's bytes after its last complete envelope are held until that envelope completes. JSON: each
-    // whole envelope is converted.
-    const watcher = json ? undefined : new FrameSizeWatcher(route.maxResponseBytes);
+    // Binary: the chunks go out as they come, only the envelopes' sizes and flags are checked, and only
+    // whole envelopes are sent (the end-of-stream message must not land inside a worker's unfinished
+    // one): a chunk's bytes after its last complete envelope are held, as the pieces they came in, until
+    // that envelope completes. The worker's envelopes must carry no flags: compression was not
+    // negotiated, and a worker's 0x02 would read as the end of the stream. JSON: each whole envelope is
+    // converted.
+    const watcher = json ? undefined : new FrameSizeWatcher(route.maxResponseBytes, 0);
     const splitter = json ? new FrameSplitter(route.maxResponseBytes) : undefined;
-    let held: Buffer | undefined;
-    /** The chunk's bytes that end on an envelope boundary, after the ones held before; holds the rest. */
-    const wholeEnvelopes = (chunk: Buffer): Buffer | undefined => {
-      if (watcher!.atBoundary) {
-        const out = held === undefined ? chunk : Buffer.concat([held, chunk]);
-        held = undefined;
-        return out;
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    /**
+     * The pieces to send for the chunk just inspected: the held ones and the chunk up to the end of its
+     * last complete envelope. `all` (the chunk ended on a boundary) sends the whole chunk; otherwise the
+     * rest is held.
+     */
+    const wholeEnvelopes = (chunk: Buffer, all: boolean): Buffer[] => {
+      const complete = all ? chunk.byteLength : watcher!.completeBytes;
+      if (complete === 0) {
+        held.push(chunk);
+        heldBytes += chunk.byteLength;
+        return [];
       }
-      const complete = watcher!.completeBytes;
-      const out = complete === 0 ? undefined : held === undefined ? chunk.subarray(0, complete) : Buffer.concat([held, chunk.subarray(0, complete)]);
-      const rest = chunk.subarray(complete);
-      held = complete === 0 && held !== undefined ? Buffer.concat([held, rest]) : rest;
+      const out = held;
+      out.push(complete === chunk.byteLength ? chunk : chunk.subarray(0, complete));
+      held = complete === chunk.byteLength ? [] : [chunk.subarray(complete)];
+      heldBytes = chunk.byteLength - complete;
       return out;
+    };
+    /** Writes pieces to the client; false when it asks to wait for 'drain'. */
+    const send = (pieces: Buffer[]): boolean => {
+      let ok = true;
+      for (const piece of pieces) ok = (res as ServerResponse).write(piece);
+      return ok;
     };
     const fail = (e: unknown) => {
       call.cancel();
-      end(e instanceof FrameTooLargeError ? { code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] } : statusOf(e, Code.Internal));
+      if (e instanceof FrameTooLargeError) end({ code: Code.ResourceExhausted, message: `response ${e.message}`, details: [] });
+      else if (e instanceof FrameFlagsError) end({ code: Code.Internal, message: `protocol error: worker sent a ${e.message} (no compression was negotiated)`, details: [] });
+      else end(statusOf(e, Code.Internal));
     };
     /** The chunk's whole envelopes in JSON; the ones before a message that fails go out before the error. */
     const convert = (chunk: Buffer): Buffer | undefined => {
       const out: Buffer[] = [];
+      let error: unknown;
+      let frames: Frame[];
       try {
-        for (const f of splitter!.push(chunk)) {
-          if (f.flags & FLAG_COMPRESSED) throw new ConnectError("worker sent a compressed message without grpc-encoding", Code.Internal);
+        frames = splitter!.push(chunk);
+      } catch (e) {
+        error = e;
+        frames = e instanceof FrameTooLargeError ? e.completed : [];
+      }
+      try {
+        for (const f of frames) {
+          if (f.flags !== 0) throw new FrameFlagsError(f.flags);
           out.push(encodeFrame(0, binaryToJson(route, f.data)));
         }
       } catch (e) {
+        error = e; // this message came before the one the splitter failed on, if any
+      }
+      if (error !== undefined) {
         if (out.length > 0) (res as ServerResponse).write(Buffer.concat(out));
-        fail(e);
+        fail(error);
         return undefined;
       }
       return out.length === 0 ? undefined : out.length === 1 ? out[0] : Buffer.concat(out);
@@ -161,17 +189,24 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     let trailers: IncomingHttpHeaders | undefined;
     up.on("data", (chunk: Buffer) => {
       if (state.finished) return;
-      let out: Buffer | undefined = chunk;
+      let ok: boolean;
       if (watcher) {
         try {
           watcher.inspect(chunk);
         } catch (e) {
+          // The whole envelopes before the bad one go out first, as on the JSON path.
+          send(wholeEnvelopes(chunk, false));
           return fail(e);
         }
-        out = wholeEnvelopes(chunk);
-      } else out = convert(chunk);
-      if (out === undefined) return;
-      if (!(res as ServerResponse).write(out)) {
+        const pieces = wholeEnvelopes(chunk, watcher.atBoundary);
+        if (pieces.length === 0) return;
+        ok = send(pieces);
+      } else {
+        const out = convert(chunk);
+        if (out === undefined) return;
+        ok = (res as ServerResponse).write(out);
+      }
+      if (!ok) {
         up.pause();
         res.once("drain", () => up.resume());
       }
@@ -181,7 +216,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
     });
     up.on("end", () => {
       if (state.finished) return;
-      const unfinished = held?.byteLength ?? splitter?.buffered ?? 0;
+      const unfinished = watcher ? heldBytes : splitter!.buffered;
       if (unfinished > 0) {
         call.cancel();
         return end(endedInsideMessage(unfinished));

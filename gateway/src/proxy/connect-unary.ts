@@ -151,6 +151,8 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       response.add(chunk);
       const head = response.head!;
       if (head.byteLength >= 5 && head.readUInt32BE(1) > route.maxResponseBytes) tooLarge(head.readUInt32BE(1));
+      // One message of at most the limit: more bytes than that are never kept, whatever they declare.
+      else if (response.size > route.maxResponseBytes + 5) tooLarge(response.size - 5);
     });
     up.on("trailers", (t: IncomingHttpHeaders) => {
       trailers = t;

@@ -169,9 +169,13 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
     const out: OutgoingHttpHeaders = { ":status": 200, "content-type": (h["content-type"] as string | undefined) ?? "application/grpc" };
     filterResponse(h, out);
     if (status !== undefined) {
-      // Trailers-only response: relay as trailers-only.
+      // Trailers-only response: relay as trailers-only; an OK one is no answer to a unary method.
       call.gotStatus = true;
       call.finish("ok");
+      if (unaryResponse && status === "0") {
+        fail({ code: Code.Unimplemented, message: `protocol error: worker sent no message for a ${route.method.methodKind.replace("_", "-")} method`, details: [] });
+        return;
+      }
       for (const k of STATUS_KEYS) if (h[k] !== undefined) out[k] = h[k];
       headersSent = true;
       finish(Number(status) as Code);

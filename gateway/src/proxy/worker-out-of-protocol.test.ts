@@ -7,6 +7,10 @@
  * - a response that ends inside a message: every relay (gRPC, Connect binary and JSON, unary and
  *   streams) ends the call with `internal`, never with OK and a truncated message, and a Connect stream
  *   never puts its end-of-stream message inside the unfinished one;
+ * - an OK answer to a unary call with no message (trailers-only included) or two: `unimplemented`; more
+ *   bytes than one message of the limit: `resource_exhausted`, without keeping them;
+ * - a message with flags (a Connect end of stream, compression not negotiated) or declared over the
+ *   limit on a Connect stream: the messages before it, then `internal` or `resource_exhausted`;
  * and the gateway goes on serving.
  */
 import * as http2 from "node:http2";
@@ -26,6 +30,9 @@ const text = (t: string) => toBinary(GenerateResponseSchema, create(GenerateResp
 const TRUNCATED = Uint8Array.of(0x0a, 0x05, 0x61);
 /** A Duration beyond protobuf JSON's ±315,576,000,000 s. */
 const HUGE_DURATION = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { text: "c", timing: { queueTime: { seconds: 400_000_000_000n } } }));
+
+/** The gateway's limit on one response message, small so that tests can exceed it cheaply. */
+const LIMIT = 64 << 10;
 
 /** The first 7 of a message's 13 framed bytes. */
 const UNFINISHED = encodeFrame(0, text("unfinished")).subarray(0, 7);
@@ -47,6 +54,14 @@ const answers: Record<string, RogueAnswer> = {
   "unary-two": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x" })), toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "y" }))] },
   "unary-none": { messages: [] },
   "unary-whole-then-unfinished": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x" }))], raw: [UNFINISHED] },
+  "unary-trailers-only": { messages: [], trailersOnly: true },
+  // More bytes than one message of the limit may have (LIMIT), as empty messages: never kept whole.
+  "unary-endless": { messages: [], raw: [Buffer.alloc(LIMIT + 4096)] },
+  // Messages with flags the worker may not set: 0x02 (a Connect end of stream), 0x01 (compression was not negotiated).
+  "flag-end": { messages: [text("a")], raw: [encodeFrame(2, text("b")), encodeFrame(0, text("c"))] },
+  "flag-compressed": { messages: [text("a")], raw: [encodeFrame(1, text("b"))], spaced: true },
+  // A header declaring a message over the limit, after two whole messages in the same write.
+  "too-large-after": { messages: [text("a"), text("b")], raw: [Uint8Array.of(0, 0x7f, 0xff, 0xff, 0xff)] },
   "unary-duration": { messages: [toBinary(CompleteResponseSchema, create(CompleteResponseSchema, { text: "x", timing: { generationTime: { seconds: -400_000_000_000n } } }))] },
 };
 
@@ -58,7 +73,7 @@ let lastPrompt = "";
 beforeAll(async () => {
   // Requests carry the test's key as the prompt; the worker answers the last one sent (tests run in order).
   rogue = await startRogueWorker(() => answers[lastPrompt]!);
-  gateway = await startGateway([testPool(MODEL_SERVICE, [rogue.address])]);
+  gateway = await startGateway([testPool(MODEL_SERVICE, [rogue.address])], { maxResponseBytes: LIMIT });
   base = `http://127.0.0.1:${gateway.port}`;
 }, 60_000);
 
@@ -211,6 +226,9 @@ describe("a worker response that ends inside a message, or has the wrong number 
       ]);
       expect(r.envelopes).toHaveLength(3);
       expect(r.envelopes[2]).toMatchObject({ flags: 2, json: { error: { code: "internal", message: middle } } });
+      // connect-node's decoding path (a compressed request) ends the same way.
+      const decoded = await generate(key, true);
+      expect(decoded.envelopes).toEqual(r.envelopes);
     });
 
     it(`gRPC stream: the bytes as the worker sent them, then grpc-status INTERNAL, not OK (${how})`, async () => {
@@ -242,6 +260,9 @@ describe("a worker response that ends inside a message, or has the wrong number 
       const relay = await complete(key, false);
       expect(relay.status, key).toBe(500);
       expect(relay.body, key).toMatchObject({ code: "internal", message: middle });
+      const decoded = await complete(key, true);
+      expect(decoded.status, key).toBe(500);
+      expect(decoded.body, key).toMatchObject({ code: "internal", message: middle });
       lastPrompt = key;
       const res = await fetch(`${base}/agentos.model.v1.ModelService/Complete`, {
         method: "POST",
@@ -254,7 +275,7 @@ describe("a worker response that ends inside a message, or has the wrong number 
   });
 
   it("unary, gRPC and Connect: a second message or none at all with OK is unimplemented, as connect-node says", async () => {
-    for (const [key, what] of [["unary-two", "more than one message"], ["unary-none", "no message"]] as const) {
+    for (const [key, what] of [["unary-two", "more than one message"], ["unary-none", "no message"], ["unary-trailers-only", "no message"]] as const) {
       const r = await grpcCall("Complete", key);
       expect(r.status, key).toBe("12");
       expect(r.message, key).toBe(`protocol error: worker sent ${what} for a unary method`);
@@ -265,8 +286,54 @@ describe("a worker response that ends inside a message, or has the wrong number 
     }
   });
 
+  it("unary, gRPC and Connect: more bytes than one message of the limit is resource_exhausted, not kept", async () => {
+    const r = await grpcCall("Complete", "unary-endless");
+    expect(r.status).toBe("8");
+    expect(r.data.byteLength).toBe(0);
+    const c = await complete("unary-endless", false);
+    expect(c.status).toBe(429);
+    expect(c.body).toMatchObject({ code: "resource_exhausted" });
+  });
+
   it("the gateway goes on serving the same worker", async () => {
     expect((await generateProto("fine")).texts).toEqual(["fine"]);
     expect((await grpcCall("Generate", "fine")).status).toBe("0");
+  });
+});
+
+describe("Connect streams: a worker message with flags, or over the limit", () => {
+  for (const [key, flags] of [["flag-end", "0x02"], ["flag-compressed", "0x01"]] as const) {
+    it(`ends with internal after the messages before it, binary and JSON (flags ${flags})`, async () => {
+      const binary = await generateProto(key);
+      expect(binary.texts).toEqual(["a"]);
+      expect(binary.end).toMatchObject({ error: { code: "internal", message: `protocol error: worker sent a message with flags ${flags} (no compression was negotiated)` } });
+      expect(binary.trailingBytes).toBe(0);
+      const json = await generate(key, false);
+      expect(json.envelopes).toEqual([
+        { flags: 0, json: { text: "a" } },
+        { flags: 2, json: { error: { code: "internal", message: (binary.end!["error"] as { message: string }).message } } },
+      ]);
+      // connect-node's decoding path: the same message first, then internal.
+      const decoded = await generate(key, true);
+      expect(decoded.envelopes[0]).toEqual({ flags: 0, json: { text: "a" } });
+      expect(decoded.envelopes.at(-1)).toMatchObject({ flags: 2, json: { error: { code: "internal" } } });
+      expect(decoded.envelopes).toHaveLength(2);
+    });
+  }
+
+  it("sends the whole messages before one declared over the limit, then resource_exhausted, binary and JSON", async () => {
+    const binary = await generateProto("too-large-after");
+    expect(binary.texts).toEqual(["a", "b"]);
+    expect(binary.end).toMatchObject({ error: { code: "resource_exhausted", message: expect.stringContaining(`larger than the limit of ${LIMIT} bytes`) } });
+    const json = await generate("too-large-after", false);
+    expect(json.envelopes.slice(0, 2)).toEqual([
+      { flags: 0, json: { text: "a" } },
+      { flags: 0, json: { text: "b" } },
+    ]);
+    expect(json.envelopes[2]).toMatchObject({ flags: 2, json: { error: { code: "resource_exhausted" } } });
+    const decoded = await generate("too-large-after", true);
+    expect(decoded.envelopes.slice(0, 2)).toEqual(json.envelopes.slice(0, 2));
+    expect(decoded.envelopes).toHaveLength(3);
+    expect(decoded.envelopes[2]).toMatchObject({ flags: 2, json: { error: { code: "resource_exhausted" } } });
   });
 });

@@ -7,9 +7,10 @@
 import { gunzipSync } from "node:zlib";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { encodeFrame, FrameSplitter, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
+import { encodeFrame, FrameFlagsError, FrameSplitter, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
+import type { Frame } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableRequestHeader, formatGrpcTimeout } from "../grpc/headers.js";
-import { statusFromTrailers, statusToError } from "../grpc/status.js";
+import { endedInsideMessage, statusFromTrailers, statusToError } from "../grpc/status.js";
 import { openUpstream } from "./open.js";
 import type { UpstreamCall } from "./open.js";
 import { effectiveTimeout } from "./route.js";
@@ -125,14 +126,26 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
     });
     try {
       for await (const chunk of up as AsyncIterable<Buffer>) {
-        for (const f of splitter.push(chunk)) {
+        let frames: Frame[];
+        let tooLarge: FrameTooLargeError | undefined;
+        try {
+          frames = splitter.push(chunk);
+        } catch (e) {
+          if (!(e instanceof FrameTooLargeError)) throw e;
+          [frames, tooLarge] = [e.completed, e]; // the messages before the one too large go out first
+        }
+        for (const f of frames) {
+          if ((f.flags & ~FLAG_COMPRESSED) !== 0) throw new ConnectError(`protocol error: worker sent a ${new FrameFlagsError(f.flags).message}`, Code.Internal);
           if (f.flags & FLAG_COMPRESSED) {
             if (!compressed) throw new ConnectError("worker sent a compressed message without grpc-encoding", Code.Internal);
             const data = gunzipSync(f.data, { maxOutputLength: route.maxResponseBytes });
             yield data;
           } else yield f.data;
         }
+        if (tooLarge) throw tooLarge;
       }
+      // A response that ends inside a message is the worker's fault, whatever its status says.
+      if (splitter.buffered > 0 && !requestError && !opts.signal.aborted) throw new ConnectError(endedInsideMessage(splitter.buffered).message, Code.Internal);
       if (trailers === undefined) {
         if (requestError) throw requestError;
         if (opts.signal.aborted) throw toError(opts.signal.reason, opts);
