@@ -26,6 +26,8 @@ const handedOut = new Set<number>();
  * of the Fetch standard (the last is 10080), which fetch() and browsers refuse to connect to.
  */
 const PICK_FROM = 11_000;
+/** The highest of the Fetch standard's bad ports (10080): fetch() and browsers refuse them all. */
+const BAD_PORTS_END = 10_080;
 
 /**
  * The kernel's ephemeral port range (Linux: /proc/sys/net/ipv4/ip_local_port_range): the ports it gives
@@ -48,7 +50,7 @@ function ephemeralRange(): [number, number] {
  * port the kernel picked and freed again was sometimes taken that way before the worker it was meant for
  * could bind it. Another process picking the same port at the same moment is still possible (test
  * processes pick at random from ~20,000 ports), so start the server right away; its bind then fails
- * loudly. Where the ephemeral range leaves too little room below it, the kernel picks.
+ * loudly. Where the ephemeral range leaves too little room below it, the kernel picks (never a bad port).
  *
  * @example
  *   const port = await freePort();
@@ -59,7 +61,8 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const wanted = low - PICK_FROM >= 1000 ? PICK_FROM + Math.floor(Math.random() * (low - PICK_FROM)) : 0;
     const port = await listenable(wanted);
-    if (port !== undefined && !handedOut.has(port)) {
+    // The kernel's own pick (a range that starts low) may be a Fetch "bad port": fetch() refuses those.
+    if (port !== undefined && port > BAD_PORTS_END && !handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }
@@ -67,11 +70,14 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port on 127.0.0.1 that was not handed out before (${handedOut.size} handed out)`);
 }
 
-/** `port` (0: one the kernel picks) if a server can listen on it at 127.0.0.1 now, else undefined. */
+/**
+ * `port` (0: one the kernel picks) if a server can listen on it at 127.0.0.1 now, undefined when it is in
+ * use or not ours to take; any other error (no 127.0.0.1 to listen on) is thrown.
+ */
 function listenable(port: number): Promise<number | undefined> {
-  return new Promise((ok) => {
+  return new Promise((ok, fail) => {
     const server = createServer();
-    server.once("error", () => ok(undefined));
+    server.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" || e.code === "EACCES" ? ok(undefined) : fail(e)));
     server.listen(port, "127.0.0.1", () => {
       const bound = (server.address() as AddressInfo).port;
       server.close(() => ok(bound));
