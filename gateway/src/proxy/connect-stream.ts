@@ -198,9 +198,12 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
           send(wholeEnvelopes(chunk, false));
           return fail(e);
         }
-        const pieces = wholeEnvelopes(chunk, watcher.atBoundary);
-        if (pieces.length === 0) return;
-        ok = send(pieces);
+        if (held.length === 0 && watcher.atBoundary) ok = (res as ServerResponse).write(chunk); // the common case: whole envelopes
+        else {
+          const pieces = wholeEnvelopes(chunk, watcher.atBoundary);
+          if (pieces.length === 0) return;
+          ok = send(pieces);
+        }
       } else {
         const out = convert(chunk);
         if (out === undefined) return;
