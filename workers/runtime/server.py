@@ -40,6 +40,10 @@ class Registration:
     add: Callable[[grpc.aio.Server], None]
 
 
+#: The most metadata (headers, as HPACK counts them) a call may carry; more is RESOURCE_EXHAUSTED.
+MAX_METADATA_BYTES = 16 * 1024
+
+
 def server_options(config: Any) -> list[tuple[str, Any]]:
     """gRPC channel arguments of a worker server.
 
@@ -56,6 +60,10 @@ def server_options(config: Any) -> list[tuple[str, Any]]:
         ("grpc.so_reuseport", 0),
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
+        # One limit on a call's metadata, not grpc's two: between its soft limit (8 KiB) and its hard
+        # one (16 KiB) grpc rejects calls at random, more often the larger they are.
+        ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+        ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         # Let the gateway keep idle HTTP/2 connections alive with pings every >= 10 s.
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),

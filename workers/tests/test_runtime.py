@@ -103,6 +103,16 @@ def test_reflection_lists_the_services(scripted_worker: WorkerProcess) -> None:
     assert {"agentos.model.v1.ModelService", "grpc.health.v1.Health"} <= names
 
 
+def test_metadata_limit_is_one_limit_not_a_random_zone(scripted_worker: WorkerProcess) -> None:
+    """12 KiB of metadata always passes (grpc alone rejects about half such calls); over 16 KiB never does."""
+    stub = model_pb2_grpc.ModelServiceStub(scripted_worker.channel)
+    for _ in range(30):
+        stub.ListModels(model_pb2.ListModelsRequest(), metadata=[("x-padding", "p" * 12 * 1024)], timeout=10)
+    with pytest.raises(grpc.RpcError) as too_large:
+        stub.ListModels(model_pb2.ListModelsRequest(), metadata=[("x-padding", "p" * 17 * 1024)], timeout=10)
+    assert too_large.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 def test_flags_override_environment_and_bad_values_exit_2() -> None:
     run = [sys.executable, "-m", "workers.model", "--help"]
     shown = subprocess.run(
