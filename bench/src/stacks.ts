@@ -45,6 +45,11 @@ export interface Stack {
   modelWorker: string;
   embeddingWorker: string;
   procs: { gateway: Proc; model: Proc; embedding: Proc };
+  /**
+   * The mesh's /metrics pages, whose call counters by gRPC status tell whether every call of a load run
+   * succeeded (status-counts.ts); the baseline's errors are HTTP statuses, which the load tools read.
+   */
+  statusPages?: { gateway: string; model: string; embedding: string };
   stop(): Promise<void>;
 }
 
@@ -137,14 +142,20 @@ async function assemble(
 
 /** Starts the mesh: the model worker (synthetic backend), an embedding worker, and the gateway. */
 export async function startMesh(dir: string, w: WorkerSettings): Promise<Stack> {
-  const [mp, ep] = [await freePort(), await freePort()];
-  const common = ["--host", "127.0.0.1", "--log-level", "warning", "--metrics-port", "0"];
-  const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"), BLAS_ENV);
+  const [mp, ep, mmp, emp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // Each worker serves /metrics (prometheus_client's thread, idle between scrapes, which come only
+  // between load runs), as the baseline workers do on their own port.
+  const common = ["--host", "127.0.0.1", "--log-level", "warning"];
+  const model = startProcess("mesh-model", PY, ["-m", "workers.model", "--port", String(mp), "--metrics-port", String(mmp), "--backend", "synthetic", "--synthetic-rate", String(w.syntheticRate), "--max-concurrency", String(w.maxConcurrency), "--max-queue", "4096", ...common], join(dir, "mesh-model.log"), BLAS_ENV);
   const embedModule = w.embedding === "real" ? "workers.embedding" : "bench.mesh.synthetic_embedding";
-  const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), ...common], join(dir, "mesh-embedding.log"), BLAS_ENV);
-  return assemble("mesh", { model, port: mp }, { embedding, port: ep }, (port) => healthy(`127.0.0.1:${port}`), (m, e) =>
+  const embedding = startProcess("mesh-embedding", PY, ["-m", embedModule, "--port", String(ep), "--metrics-port", String(emp), ...common], join(dir, "mesh-embedding.log"), BLAS_ENV);
+  const stack = await assemble("mesh", { model, port: mp }, { embedding, port: ep }, (port) => healthy(`127.0.0.1:${port}`), (m, e) =>
     startMeshGateway(dir, "mesh", m, e),
   );
+  return {
+    ...stack,
+    statusPages: { gateway: `http://${stack.gateway}/metrics`, model: `http://127.0.0.1:${mmp}/metrics`, embedding: `http://127.0.0.1:${emp}/metrics` },
+  };
 }
 
 /** Starts the baseline: two FastAPI workers (model routes, embeddings) and the plain HTTP gateway. */

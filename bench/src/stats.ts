@@ -8,11 +8,15 @@ export interface Percentiles {
   max: number;
 }
 
-/** Percentiles of `values` (milliseconds); sorts a copy. */
+/**
+ * Percentiles of `values` (milliseconds), by nearest rank: the p-th percentile is the smallest value
+ * with at least p of the values at or below it (with fewer than 100 values, p99 is the largest). Sorts a
+ * copy.
+ */
 export function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { n: 0, mean: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN };
   const v = Float64Array.from(values).sort();
-  const q = (p: number) => v[Math.min(v.length - 1, Math.floor(p * v.length))] as number;
+  const q = (p: number) => v[Math.max(0, Math.ceil(p * v.length) - 1)] as number;
   let sum = 0;
   for (const x of v) sum += x;
   return { n: v.length, mean: sum / v.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: v[v.length - 1] as number };

@@ -4,6 +4,7 @@
  */
 import { per1k, type Measurement } from "./measurement.js";
 import { unaryHeaders, type Payload, type Protocol } from "./payloads.js";
+import { scrapeStatusCounts, statusErrors } from "./status-counts.js";
 import { measure } from "./procstat.js";
 import { ghz } from "./tools/ghz.js";
 import { h2load } from "./tools/h2load.js";
@@ -28,6 +29,20 @@ export interface UnaryTarget {
   pids: Record<string, number>;
   /** Size of a correct response body (gRPC: message + 5-byte frame header), from the check call. */
   expectedBodyBytes?: number;
+  /** The /metrics pages counting this target's calls by gRPC status (mesh variants; status-counts.ts). */
+  statusPages?: string[];
+}
+
+/**
+ * Runs `work` between two scrapes of `t`'s status counters; the error, when a call ended in one (at most
+ * `mayCancel` cancelled calls excepted). Without status pages the load tool's own check is all there is.
+ */
+async function checkingStatus<T>(t: UnaryTarget, mayCancel: number, work: () => Promise<T>): Promise<{ value: T; statusError?: string }> {
+  if (!t.statusPages) return { value: await work() };
+  const before = await scrapeStatusCounts(t.statusPages);
+  const value = await work();
+  // A call cut off by the load tool is counted cancelled by each process it reached.
+  return { value, statusError: statusErrors(before, await scrapeStatusCounts(t.statusPages), mayCancel * t.statusPages.length) };
 }
 
 function urlOf(t: UnaryTarget): string {
@@ -38,7 +53,7 @@ function urlOf(t: UnaryTarget): string {
 export async function closedLoop(t: UnaryTarget, shape: LoadShape, rep: number): Promise<Measurement> {
   const h1 = t.http === "h1";
   const connections = h1 ? shape.inFlight : Math.min(4, shape.inFlight);
-  const { result, usage } = await measure(
+  const { value: { result, usage }, statusError } = await checkingStatus(t, shape.inFlight, () => measure(
     t.pids,
     () =>
       h2load({
@@ -52,8 +67,8 @@ export async function closedLoop(t: UnaryTarget, shape: LoadShape, rep: number):
         warmupS: shape.warmupS,
       }),
     { skipMs: shape.warmupS * 1000, windowMs: shape.durationS * 1000 },
-  );
-  const errors: string[] = [];
+  ));
+  const errors: string[] = statusError ? [statusError] : [];
   if (result.failed || result.errored) errors.push(`${result.failed} failed, ${result.errored} errored of ${result.requests}`);
   if (result.succeeded === 0) errors.push("no call succeeded");
   // gRPC errors arrive as HTTP 200 with a status in the trailers and no message: check the body sizes.
@@ -78,10 +93,12 @@ export async function closedLoop(t: UnaryTarget, shape: LoadShape, rep: number):
 
 /** Runs vegeta at a fixed rate (open loop) for latency percentiles at that load. */
 export async function fixedRate(t: UnaryTarget, rate: number, durationS: number, rep: number): Promise<Measurement> {
-  const { result, usage } = await measure(t.pids, () =>
+  const { value: { result, usage }, statusError } = await checkingStatus(t, 0, () => measure(t.pids, () =>
     vegeta({ url: urlOf(t), body: t.payload.body[t.protocol], headers: unaryHeaders(t.protocol), h2c: t.http === "h2c", rate, durationS }),
-  );
-  const errors: string[] = [];
+    // The window is the attack's: vegeta's report and encode steps after it are left out.
+    { windowMs: durationS * 1000 },
+  ));
+  const errors: string[] = statusError ? [statusError] : [];
   if (result.success < 1) errors.push(`success ratio ${result.success.toFixed(4)}: ${JSON.stringify(result.statusCodes)} ${result.errors.slice(0, 3).join("; ")}`);
   const ok = errors.length === 0;
   const calls = Math.round(result.requests * result.success);

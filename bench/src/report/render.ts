@@ -5,7 +5,7 @@
 import type { Check } from "../verify.js";
 import type { BenchOptions } from "../options.js";
 import type { MachineInfo } from "../machine.js";
-import type { Spread } from "../stats.js";
+import { spread, type Spread } from "../stats.js";
 import type { WireBytes } from "../measurement.js";
 import { FLOOR_VARIANTS } from "./summary.js";
 import type { FloorCheck, Row, Summary } from "./summary.js";
@@ -139,7 +139,7 @@ export function renderReport(r: ResultsLike, s: Summary): string {
     `Absolute numbers on a shared 2-core machine are noisy: the ratios measured in this one run are what count.`);
   out.push("");
   const others = r.measurements.filter((x) => x.usage.seconds > 0).map((x) => x.usage.otherCpu / x.usage.seconds);
-  const othersMedian = others.length ? others.sort((a, b) => a - b)[Math.floor(others.length / 2)] : undefined;
+  const othersMedian = others.length ? spread(others).median : undefined;
   if (othersMedian !== undefined) {
     out.push(`During the measured runs everything but the measured processes (the load tool itself, and any other work on the machine) used a median of ${fmt(othersMedian)} of the ${m.before.cpus} cores (max ${fmt(Math.max(...others))}).`);
     out.push("");

@@ -26,7 +26,8 @@ func distOf(v []float64) dist {
 	for _, x := range v {
 		sum += x
 	}
-	q := func(p float64) float64 { return v[int(math.Min(float64(len(v)-1), math.Floor(p*float64(len(v)))))] }
+	// Nearest rank: the smallest value with at least p of the values at or below it.
+	q := func(p float64) float64 { return v[max(0, int(math.Ceil(p*float64(len(v))))-1)] }
 	return dist{N: len(v), Mean: sum / float64(len(v)), P50: q(0.5), P90: q(0.9), P99: q(0.99), P999: q(0.999), Max: v[len(v)-1]}
 }
 
