@@ -183,6 +183,19 @@ describe("cancellation", () => {
     await expectCancelled(call);
   });
 
+  it("cancels the upstream stream when a message cannot be written as JSON, after an error event", async () => {
+    scripts.generate = async function* (_req, ctx) {
+      yield { text: "first" };
+      // A Duration beyond protobuf JSON's ±315,576,000,000 s: toJson throws on it.
+      yield { text: "bad", timing: { queueTime: { seconds: 400_000_000_000n } } };
+      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+    };
+    const s = await openStream(rest.url, generate("text/event-stream"));
+    const body = await within(s.rest(), 10_000, "the stream to end");
+    expect(body).toMatch(/^data: \{"text":"first"\}\n\nevent: error\ndata: \{"code":2,/);
+    await expectCancelled(recorder.only());
+  });
+
   it("cancels the upstream stream when an HTTP/2 client resets the stream", async () => {
     await holdOpen();
     const client = http2.connect(restH2.url);

@@ -159,11 +159,12 @@ function checkContentType(value: string | undefined): void {
 }
 
 /** Aborts the upstream call when the client goes away before the answer is complete. */
-function abortOnClose(res: ResponseSink): { signal: AbortSignal; done: () => void } {
+/** A signal for the upstream call that fires when the client goes away, or when `abort` is called. */
+function abortOnClose(res: ResponseSink): { signal: AbortSignal; done: () => void; abort: (why: string) => void } {
   const ac = new AbortController();
   const onClose = () => ac.abort(new ConnectError("the HTTP client went away", Code.Canceled));
   res.on("close", onClose);
-  return { signal: ac.signal, done: () => res.off("close", onClose) };
+  return { signal: ac.signal, done: () => res.off("close", onClose), abort: (why) => ac.abort(new ConnectError(why, Code.Canceled)) };
 }
 
 async function callUnary(transport: Transport, call: Call, res: ResponseSink, registry: Registry): Promise<void> {
@@ -194,8 +195,9 @@ async function callStream(
   registry: Registry,
   heartbeatMs: number,
 ): Promise<void> {
-  const { signal, done } = abortOnClose(res);
+  const { signal, done, abort } = abortOnClose(res);
   const writer = new EventStreamWriter(res, framingFor(req.headers.accept), heartbeatMs);
+  let finished = false; // the upstream stream ended, or was closed here
   try {
     const method = call.match.binding.method as HttpBinding["method"] & { methodKind: "server_streaming" };
     // The 200 waits for the first message (or the end of the stream), so an error before it keeps its HTTP
@@ -216,6 +218,7 @@ async function callStream(
         break;
       }
     }
+    finished = true;
     if (!writer.isClosed) await writer.end();
   } catch (err) {
     if (signal.aborted || writer.isClosed) return;
@@ -223,6 +226,9 @@ async function callStream(
     else await writer.fail(statusToJson(ConnectError.from(err), registry));
   } finally {
     done();
+    // Stopped here (a message that cannot be written as JSON, the response failing): cancel the worker's
+    // call, which would otherwise go on until its deadline, holding its stream and replica.
+    if (!finished && !signal.aborted) abort("the REST stream stopped before the worker's stream ended");
   }
 }
 
