@@ -26,6 +26,8 @@ export interface RogueWorker {
   address: string;
   /** The paths of the calls it received, health checks excepted. */
   calls: string[];
+  /** The request headers of the last call it received, health checks excepted. */
+  lastHeaders: http2.IncomingHttpHeaders | undefined;
   close(): Promise<void>;
 }
 
@@ -40,8 +42,10 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
+  let lastHeaders: http2.IncomingHttpHeaders | undefined;
   server.on("stream", (stream, headers) => {
     const path = String(headers[":path"]);
+    if (path !== "/grpc.health.v1.Health/Check") lastHeaders = headers;
     stream.on("error", () => {});
     stream.on("data", () => {});
     stream.on("end", () => {
@@ -78,6 +82,9 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
   return {
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    get lastHeaders() {
+      return lastHeaders;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy();
