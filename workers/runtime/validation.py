@@ -36,6 +36,30 @@ class Unsupported(Exception):
     """A rule this module does not compile: the message type falls back to protovalidate."""
 
 
+def _re2_anchors(pattern: str) -> str:
+    """``pattern`` with its end anchors as RE2 (protovalidate) reads them: an unescaped ``$`` outside a
+    character class matches only at the very end of the text (``\\Z``), never before a final newline as
+    Python's ``$`` does."""
+    out: list[str] = []
+    escaped = in_class = False
+    for i, ch in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = (
+                ch != "]" or pattern[i - 1] == "[" or pattern[max(0, i - 2) : i] == "[^"
+            )  # "[]" and "[^]" start a class
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            out.append("\\Z")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def _is_nan(value: float) -> bool:
     return value != value  # noqa: PLR0124 - NaN is the only value unequal to itself
 
@@ -94,7 +118,7 @@ def _string_checks(rules: Any) -> list[ValueCheck]:
             checks.append(
                 _rule(
                     lambda s, p: p.search(s) is not None,
-                    re.compile(value),
+                    re.compile(_re2_anchors(value)),
                     "string.pattern",
                     f'does not match regex pattern "{value}"',
                 )

@@ -202,6 +202,8 @@ SAMPLES = [
     model_pb2.ClassifyRequest(model="m", texts=["", "x" * 9000]),
     embedding_pb2.EmbedRequest(texts=["ok"] * 513),
     embedding_pb2.EmbedRequest(texts=["ok"], model="x/y:z"),
+    embedding_pb2.EmbedRequest(texts=["ok"], model="all-minilm-l6-v2\n"),  # RE2's $ is the very end
+    model_pb2.CompleteRequest(prompt="hi", model="synthetic\n"),
     embedding_pb2.SimilarityRequest(query="", documents=[], top_k=600),
     spec_pb2.AgentSpec(),
     agent_service_pb2.CreateAgentRequest(),
