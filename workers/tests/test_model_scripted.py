@@ -91,10 +91,21 @@ def test_scripted_error_ends_the_stream_with_its_code(scripted_worker: WorkerPro
     assert err.value.details() == "upstream down"
 
 
-def test_bad_script_metadata_is_invalid_argument(scripted_worker: WorkerProcess) -> None:
+@pytest.mark.parametrize(
+    "script",
+    [
+        "{not json",
+        '{"text": "a", "token_delay_ms": NaN}',
+        '{"text": "a", "token_delay_ms": true}',
+        '{"text": "a", "error": {"code": "UNAVAILABLE", "after_tokens": "x"}}',
+        '{"text": "a", "error": {"code": "UNAVAILABLE", "after_tokens": null}}',
+        '{"text": "a", "error": {"code": "UNAVAILABLE", "after_tokens": -1}}',
+    ],
+)
+def test_bad_script_metadata_is_invalid_argument(scripted_worker: WorkerProcess, script: str) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub(scripted_worker).Complete(
-            model_pb2.CompleteRequest(prompt="x"), metadata=[("x-agentos-script", "{not json")], timeout=30
+            model_pb2.CompleteRequest(prompt="x"), metadata=[("x-agentos-script", script)], timeout=30
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "x-agentos-script" in err.value.details()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -83,8 +84,13 @@ class ScriptedResponse:
         if finish not in _FINISH:
             raise ScriptError(f"finish_reason must be one of {sorted(_FINISH)}, got {finish!r}")
         delay = data.get("token_delay_ms", 0)
-        if not isinstance(delay, int | float) or delay < 0:
-            raise ScriptError("token_delay_ms must be a number >= 0")
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int | float)
+            or not math.isfinite(delay)
+            or delay < 0
+        ):
+            raise ScriptError("token_delay_ms must be a finite number >= 0")
         prompt_tokens = data.get("prompt_tokens")
         if prompt_tokens is not None and (not isinstance(prompt_tokens, int) or prompt_tokens < 0):
             raise ScriptError("prompt_tokens must be an integer >= 0")
@@ -99,7 +105,9 @@ class ScriptedResponse:
                 raise ScriptError(f"error.code must be a gRPC status code name, got {name!r}")
             error = WorkerError(str(spec.get("message", "scripted error")))
             error.code = code
-            after = int(spec.get("after_tokens", 0))
+            after = spec.get("after_tokens", 0)
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                raise ScriptError("error.after_tokens must be an integer >= 0")
         match = data.get("match")
         if match is not None and not isinstance(match, str):
             raise ScriptError("match must be a string")
