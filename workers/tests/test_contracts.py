@@ -10,9 +10,7 @@ import pytest
 
 GEN = pathlib.Path(__file__).resolve().parents[2] / "gen" / "python"
 MODULES = sorted(
-    ".".join(p.relative_to(GEN).with_suffix("").parts)
-    for p in GEN.rglob("*.py")
-    if p.name != "__init__.py"
+    ".".join(p.relative_to(GEN).with_suffix("").parts) for p in GEN.rglob("*.py") if p.name != "__init__.py"
 )
 
 
