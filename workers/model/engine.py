@@ -111,10 +111,22 @@ class ModelEngine:
                 else:
                     parts = [batch]
                 hit = False
-                for part in parts:
-                    text = part[0].text if len(part) == 1 else "".join(t.text for t in part)
-                    if matcher is not None:
-                        text, hit = matcher.feed(text)
+                for k, part in enumerate(parts):
+                    if matcher is None:
+                        text = part[0].text if len(part) == 1 else "".join(t.text for t in part)
+                    else:
+                        # Token by token: a stop string ends the generation at the token that completes
+                        # it, however the tokens were batched, and the tokens after it are not counted.
+                        released = []
+                        for used, token in enumerate(part, 1):
+                            piece, hit = matcher.feed(token.text)
+                            released.append(piece)
+                            if hit:
+                                break
+                        text = "".join(released)
+                        if hit:
+                            count -= len(part) - used + sum(len(p) for p in parts[k + 1 :])
+                            part = part[:used]
                     await emit(Chunk(text, len(part), part if include_tokens else [], model=tag))
                     tag = ""
                     if hit:

@@ -18,10 +18,12 @@ class StopMatcher:
         if not self.stops:
             return text, False
         buffer = self._held + text
-        cut = min((i for i in (buffer.find(s) for s in self.stops) if i >= 0), default=-1)
-        if cut >= 0:
+        # The stop string that completes first ends the text (then the one that starts first): the
+        # same cut whether the text came in one piece or token by token.
+        found = [(i + len(s), i) for s in self.stops if (i := buffer.find(s)) >= 0]
+        if found:
             self._held = ""
-            return buffer[:cut], True
+            return buffer[: min(found)[1]], True
         keep = 0
         for stop in self.stops:
             for size in range(min(len(stop) - 1, len(buffer)), 0, -1):

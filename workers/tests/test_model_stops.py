@@ -1,0 +1,96 @@
+"""Stop sequences in the model engine: the same text and the same usage however the tokens are batched."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+import pytest
+
+from workers.model.admission import Admission
+from workers.model.backends import Backend, Outcome
+from workers.model.domain import Chunk, FinishReason, GenerationRequest, ModelDescriptor, Sampling, Token
+from workers.model.engine import ModelEngine
+from workers.model.stops import StopMatcher
+
+TOKENS = ["Hel", "lo", " E", "ND", " more", " text"]
+
+
+class Batched(Backend):
+    """Yields TOKENS in batches of the given sizes."""
+
+    name = "batched"
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.sizes = sizes
+
+    def models(self) -> list[ModelDescriptor]:
+        return [ModelDescriptor("m", self.name, 0, True, {})]
+
+    async def load(self) -> None:
+        pass
+
+    async def _emit(self, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
+        outcome.finish_reason = FinishReason.LENGTH
+        i = 0
+        for size in self.sizes:
+            yield [Token(t, id=n) for n, t in enumerate(TOKENS[i : i + size], i)]
+            i += size
+
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
+        return self._emit(outcome)
+
+
+def run(sizes: list[int], stop: tuple[str, ...], per_chunk: int = 0) -> tuple[list[Chunk], Chunk]:
+    chunks: list[Chunk] = []
+
+    async def emit(chunk: Chunk) -> None:
+        chunks.append(chunk)
+
+    request = GenerationRequest(
+        "m", "p", (), Sampling(max_tokens=100, stop=stop), max_tokens_per_chunk=per_chunk
+    )
+    final = asyncio.run(ModelEngine(Batched(sizes), Admission(1, 1)).generate(request, emit))
+    return chunks, final
+
+
+@pytest.mark.parametrize("sizes", [[1] * 6, [6], [2, 4], [3, 3], [4, 2]])
+@pytest.mark.parametrize("per_chunk", [0, 1, 2])
+def test_stop_gives_the_same_text_and_usage_however_tokens_are_batched(
+    sizes: list[int], per_chunk: int
+) -> None:
+    chunks, final = run(sizes, ("END",), per_chunk)
+    assert "".join(c.text for c in chunks) + final.text == "Hello "
+    assert final.finish_reason is FinishReason.STOP_SEQUENCE
+    assert (
+        final.usage is not None and final.usage.completion_tokens == 4
+    )  # up to the token completing the stop
+    assert sum(c.token_count for c in chunks) == 4
+
+
+@pytest.mark.parametrize(
+    ("stops", "pieces", "text"),
+    [
+        (("abc", "b"), ["abc"], "a"),
+        (("abc", "b"), ["a", "b", "c"], "a"),
+        (("abcd", "bc"), ["abcd"], "a"),
+        (("abcd", "bc"), ["a", "b", "c", "d"], "a"),
+        (("xy", "y"), ["xy"], ""),  # both complete at once: the one that starts first wins
+        (("xy", "y"), ["x", "y"], ""),
+        (("END",), ["x", "EN", "D", "z"], "x"),
+        (("END",), ["xEN"], "xEN"),  # never completed: the held tail is released at the end
+    ],
+)
+def test_the_stop_that_completes_first_ends_the_text(
+    stops: tuple[str, ...], pieces: list[str], text: str
+) -> None:
+    matcher = StopMatcher(stops)
+    out = ""
+    for piece in pieces:
+        released, hit = matcher.feed(piece)
+        out += released
+        if hit:
+            break
+    else:
+        out += matcher.flush()
+    assert out == text
