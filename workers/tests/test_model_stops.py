@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator
 
 import pytest
@@ -94,3 +95,59 @@ def test_the_stop_that_completes_first_ends_the_text(
     else:
         out += matcher.flush()
     assert out == text
+
+
+class FakeLlamaServer:
+    """llama.cpp's server interface as the llama backend calls it: a stream of one-token chunks."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def handle_completions(self, body: dict, on_chunk=None):  # type: ignore[no-untyped-def]
+        if on_chunk is None:  # the prompt-size probe
+            self.calls.append(("probe", body["max_tokens"]))
+            return {"usage": {"prompt_tokens": 7}}
+        self.calls.append(("stream", body["max_tokens"]))
+        for i in range(body["max_tokens"]):
+            if on_chunk({"choices": [{"text": f"t{i} "}]}):
+                return {}
+            time.sleep(0.001)
+        return {}
+
+
+def llama_with(server: FakeLlamaServer):  # type: ignore[no-untyped-def]
+    from workers.model.backends.llama import LlamaBackend
+
+    backend = LlamaBackend(None, slots=1, threads=1, context_length=512)
+    backend._server = server
+    return backend
+
+
+def test_llama_counts_the_prompt_of_a_generation_stopped_early_but_not_of_a_cancelled_one() -> None:
+    async def stopped() -> Chunk:
+        backend = llama_with(FakeLlamaServer())
+        request = GenerationRequest("", "p", (), Sampling(max_tokens=50, stop=("t3",)))
+        final = await ModelEngine(backend, Admission(1, 1)).generate(request, lambda c: asyncio.sleep(0))
+        assert backend._server.calls == [("stream", 50), ("probe", 1)]
+        return final
+
+    final = asyncio.run(stopped())
+    assert final.usage is not None and final.usage.prompt_tokens == 7
+
+    async def cancelled() -> list[tuple[str, int]]:
+        server = FakeLlamaServer()
+        request = GenerationRequest("", "p", (), Sampling(max_tokens=1000))
+        first = asyncio.Event()
+
+        async def emit(chunk: Chunk) -> None:
+            first.set()
+            await asyncio.sleep(10)  # cancelled while writing: the engine then closes the backend's stream
+
+        task = asyncio.create_task(ModelEngine(llama_with(server), Admission(1, 1)).generate(request, emit))
+        await first.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return server.calls
+
+    assert asyncio.run(cancelled()) == [("stream", 1000)]

@@ -214,8 +214,11 @@ class LlamaBackend(Backend):
                         break
                     batch.extend(more)
                 yield batch
-        except GeneratorExit:  # the engine stopped early (a stop sequence, max_tokens): not a cancellation
-            closed_early = True
+        except GeneratorExit:
+            # The engine closed the stream: it stopped early (a stop sequence, max_tokens), or the call
+            # was cancelled, and then nobody will read the usage: no probe for the prompt's size.
+            task = asyncio.current_task()
+            closed_early = task is None or not task.cancelling()
             raise
         finally:
             cancel.set()
