@@ -11,6 +11,7 @@ workers at once, ``AGENTOS_SOME_FLAG``::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -99,6 +100,12 @@ class WorkerArgumentParser:
                     value = type(os.environ[env])
                 except (ValueError, argparse.ArgumentTypeError) as err:
                     self._env_errors.append(f"{env}={os.environ[env]!r}: {err}")
+                else:
+                    # argparse checks choices on the command line only, never on a default.
+                    if choices is not None and value not in choices:
+                        self._env_errors.append(
+                            f"{env}={os.environ[env]!r}: must be one of {', '.join(map(str, choices))}"
+                        )
                 break
         shown = "(set)" if secret and value else repr(value)
         target = group if group is not None else self._parser
@@ -122,6 +129,9 @@ class WorkerArgumentParser:
             self._parser.error(f"--metrics-port must be 0..65535, got {args.metrics_port}")
         if args.grace_period < 0:
             self._parser.error(f"--grace-period must be >= 0, got {args.grace_period}")
+        for name, value in vars(args).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                self._parser.error(f"--{name.replace('_', '-')} must be a finite number, got {value}")
         return args
 
     def error(self, message: str) -> None:

@@ -144,6 +144,30 @@ def test_flags_override_environment_and_bad_values_exit_2() -> None:
         timeout=60,
     )
     assert env_bad.returncode == 2 and "AGENTOS_PORT" in env_bad.stderr
+    # argparse checks choices on the command line only: the environment is checked the same way.
+    for env, needle in [
+        ({"AGENTOS_MODEL_BACKEND": "lama"}, "AGENTOS_MODEL_BACKEND='lama': must be one of"),
+        ({"AGENTOS_GRACE_PERIOD": "nan"}, "--grace-period must be a finite number"),
+    ]:
+        rejected = subprocess.run(
+            [sys.executable, "-m", "workers.model"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=60,
+        )
+        assert rejected.returncode == 2 and needle in rejected.stderr, rejected.stderr
+    nan_flag = subprocess.run(
+        [sys.executable, "-m", "workers.model", "--backend", "synthetic", "--synthetic-rate", "nan"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert nan_flag.returncode == 2 and "--synthetic-rate must be a finite number" in nan_flag.stderr
 
 
 def test_flag_wins_over_environment(script_file) -> None:  # type: ignore[no-untyped-def]
