@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from workers.model import metrics
 from workers.model.admission import Admission
 from workers.model.backends import Backend, Outcome
-from workers.model.domain import Chunk, FinishReason, GenerationRequest, Timing, Usage
+from workers.model.domain import Chunk, FinishReason, GenerationRequest, Timing, Token, Usage
 from workers.model.stops import StopMatcher
 from workers.runtime.errors import DeadlineExceeded, NotFound
 
@@ -91,8 +91,9 @@ class ModelEngine:
         tag = model  # the first response names the model
         finish: FinishReason | None = None
         result = "error"
-        stream = self.backend.generate(request, outcome)
+        stream: AsyncGenerator[list[Token], None] | None = None
         try:
+            stream = self.backend.generate(request, outcome)  # may refuse the request before streaming
             async for batch in stream:
                 size = len(batch)
                 if not size or count >= max_tokens:
@@ -149,7 +150,8 @@ class ModelEngine:
             result = "deadline_exceeded"
             raise
         finally:
-            await stream.aclose()
+            if stream is not None:
+                await stream.aclose()
             metrics.GENERATIONS_BY_OUTCOME[result].inc()
         elapsed = (last or time.perf_counter()) - start
         timing = Timing(

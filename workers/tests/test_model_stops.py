@@ -1,4 +1,4 @@
-"""Stop sequences in the model engine: the same text and the same usage however the tokens are batched."""
+"""The model engine in-process: stop sequences (the same text and usage however tokens are batched), outcomes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from workers.model.backends import Backend, Outcome
 from workers.model.domain import Chunk, FinishReason, GenerationRequest, ModelDescriptor, Sampling, Token
 from workers.model.engine import ModelEngine
 from workers.model.stops import StopMatcher
+from workers.runtime.errors import InvalidInput
 
 TOKENS = ["Hel", "lo", " E", "ND", " more", " text"]
 
@@ -151,3 +152,23 @@ def test_llama_counts_the_prompt_of_a_generation_stopped_early_but_not_of_a_canc
         return server.calls
 
     assert asyncio.run(cancelled()) == [("stream", 1000)]
+
+
+class Refusing(Batched):
+    """Refuses every request before streaming, as the scripted backend does with a bad script."""
+
+    def generate(self, request: GenerationRequest, outcome: Outcome) -> AsyncGenerator[list[Token], None]:
+        raise InvalidInput("bad script")
+
+
+def test_a_generation_the_backend_refuses_counts_as_an_error_and_frees_its_slot() -> None:
+    from workers.model.metrics import GENERATIONS_BY_OUTCOME
+
+    errors = GENERATIONS_BY_OUTCOME["error"]
+    before = errors._value.get()
+    admission = Admission(1, 1)
+    request = GenerationRequest("", "p", (), Sampling())
+    with pytest.raises(InvalidInput):
+        asyncio.run(ModelEngine(Refusing([]), admission).generate(request, lambda c: asyncio.sleep(0)))
+    assert errors._value.get() == before + 1
+    assert admission.active == 0
