@@ -3,11 +3,13 @@
  * field for `body: "field"`), then the path variables, then the query parameters, all decoded as canonical
  * proto3 JSON by protobuf-es so types, ranges and unknown fields are checked one way everywhere.
  *
- * A field bound by the path may not also be set in the body (400 naming it): the URL is the one place it
- * comes from.
+ * A field bound by the path may also be in the body only with the same value (a resource read, changed
+ * and sent back carries its own name); a different value is a 400 naming the field: the URL decides, and a
+ * body that disagrees with it is a client bug, never silently overridden.
  */
 import {
   create,
+  equals,
   fromJsonString,
   mergeFromJson,
   type DescField,
@@ -70,17 +72,33 @@ export function decodeRequest(match: RouteMatch, query: URLSearchParams, body: U
 
 function applyPathValue(input: DescMessage, target: Message, v: PathVariable, text: string, registry: Registry): void {
   const name = v.fieldPath.join(".");
-  if (isSetAlong(input, target, v.fields)) {
-    throw badRequest(`field "${name}" is bound by the URL path; leave it out of the request body`);
-  }
   const leaf = v.fields[v.fields.length - 1] as DescField;
   const what = `path parameter "${name}"`;
+  const inBody = isSetAlong(input, target, v.fields);
+  const into = inBody ? create(input) : target;
   try {
-    mergeFromJson(input, target, nest(v.fields, textToJson(valueTypeOf(leaf), text, what)), { registry });
+    mergeFromJson(input, into, nest(v.fields, textToJson(valueTypeOf(leaf), text, what)), { registry });
   } catch (err) {
     if (err instanceof RestError) throw err;
     throw badRequest(`invalid value for ${what}: ${(err as Error).message}`);
   }
+  if (inBody && !sameAlong(input, target, into, v.fields)) {
+    throw badRequest(`field "${name}" is bound by the URL path and the request body sets it to another value; leave it out of the body or send the same value`);
+  }
+}
+
+/** Whether the field at the end of `fields` has the same value in `a` and `b` (both set along the path). */
+function sameAlong(input: DescMessage, a: Message, b: Message, fields: readonly DescField[]): boolean {
+  let ra = reflect(input, a);
+  let rb = reflect(input, b);
+  for (let i = 0; i < fields.length - 1; i++) {
+    ra = ra.get(fields[i] as DescField) as ReflectMessage;
+    rb = rb.get(fields[i] as DescField) as ReflectMessage;
+  }
+  const leaf = fields[fields.length - 1] as DescField;
+  const [x, y] = [ra.get(leaf), rb.get(leaf)];
+  if (leaf.fieldKind === "message") return equals(leaf.message, (x as ReflectMessage).message, (y as ReflectMessage).message);
+  return x === y;
 }
 
 function isSetAlong(input: DescMessage, target: Message, fields: readonly DescField[]): boolean {

@@ -142,7 +142,7 @@ describe("bad input", () => {
     ["a query parameter of the wrong type", () => request(rest.url, { path: "/v1/agents?pageSize=ten" }), 400, Code.InvalidArgument, 'invalid value for query parameter "pageSize": cannot decode field agentos.agent.v1.ListAgentsRequest.page_size from JSON: expected number (uint32), got "ten"'],
     ["a query parameter on a body-* method", () => postJson(rest.url, "/v1/complete?prompt=x", {}), 400, Code.InvalidArgument, 'query parameters are not accepted here (POST /v1/complete takes the whole request as its JSON body): "prompt"'],
     ["a body on a GET route", () => request(rest.url, { path: "/v1/models", headers: { "content-type": "application/json" }, body: "{}" }), 400, Code.InvalidArgument, "GET /v1/models takes no request body"],
-    ["a path field also in the body", () => postJson(rest.url, "/v1/models/m1:complete", { model: "m2", prompt: "x" }), 400, Code.InvalidArgument, 'field "model" is bound by the URL path; leave it out of the request body'],
+    ["a path field also in the body", () => postJson(rest.url, "/v1/models/m1:complete", { model: "m2", prompt: "x" }), 400, Code.InvalidArgument, 'field "model" is bound by the URL path and the request body sets it to another value; leave it out of the body or send the same value'],
     ["%2F in a path parameter", () => request(rest.url, { path: "/v1/agents/a%2Fb" }), 400, Code.InvalidArgument, 'path parameter "agent_id" must not contain "/" (sent as %2F)'],
     ["a .. segment", () => request(rest.url, { path: "/v1/agents/../models" }), 400, Code.InvalidArgument, 'path segment ".." is not allowed'],
     ["an encoded .. segment", () => request(rest.url, { path: "/v1/agents/%2e%2E" }), 400, Code.InvalidArgument, 'path segment "%2e%2E" is not allowed'],

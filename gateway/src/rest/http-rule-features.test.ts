@@ -65,10 +65,16 @@ describe("bodies", () => {
     expect(r.text).toBe('{"name":"shelves/s1/books/b2","title":"New","rating":4}');
   });
 
-  it("rejects a body that sets a field the path binds", async () => {
+  it("accepts a body that repeats the path's value for a field the path binds (a resource sent back as read)", async () => {
+    const r = await postJson(rest.url, "/v1/shelves/s1/books/b2", { name: "shelves/s1/books/b2", title: "New" }, {}, "PATCH");
+    expect(r.status).toBe(200);
+    expect(recorder.only().json).toEqual({ book: { name: "shelves/s1/books/b2", title: "New" } });
+  });
+
+  it("rejects a body that sets a field the path binds to another value", async () => {
     const r = await postJson(rest.url, "/v1/shelves/s1/books/b2", { name: "other" }, {}, "PATCH");
     expect(r.status).toBe(400);
-    expect(r.json).toEqual({ code: 3, message: 'field "book.name" is bound by the URL path; leave it out of the request body', details: [] });
+    expect(r.json).toEqual({ code: 3, message: 'field "book.name" is bound by the URL path and the request body sets it to another value; leave it out of the body or send the same value', details: [] });
     expect(recorder.calls).toHaveLength(0);
   });
 
