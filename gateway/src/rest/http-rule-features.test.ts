@@ -189,6 +189,9 @@ describe("query parameters", () => {
     ["filter.year.from=99999999999", 'invalid value for query parameter "filter.year.from": cannot decode field test.rest.v1.Range.from from JSON: expected number (int32): 99999999999 out of range'],
     ["genres=GENRE_POETRY", 'invalid value for query parameter "genres": cannot decode enum test.rest.v1.Genre from JSON: "GENRE_POETRY"'],
     ["since=yesterday", 'invalid value for query parameter "since": cannot decode message google.protobuf.Timestamp from JSON: invalid RFC 3339 string'],
+    ["cursor=a+b", 'invalid value for query parameter "cursor": expected base64 (standard or URL-safe), got "a b"; send "+" as %2B in a query'],
+    ["offset=0x10", 'invalid value for query parameter "offset": expected a decimal integer, got "0x10"'],
+    ["minRating=2.5", 'invalid value for query parameter "minRating": expected a decimal integer, got "2.5"'],
   ])("rejects %s with 400", async (q, message, query = q) => {
     const r = await request(rest.url, { path: `/v1/books:search?${query}` });
     expect(r.status).toBe(400);

@@ -61,7 +61,10 @@ export function isTextual(t: ValueType): boolean {
   return t.kind !== "message" || scalarJsonMessages.has(t.message.typeName);
 }
 
-/** Converts text to the JSON value `mergeFromJson` expects for this type; throws a 400 for a bad bool. */
+/**
+ * Converts text to the JSON value `mergeFromJson` expects for this type; throws a 400 for a bad bool, bytes
+ * that are not base64, and an integer not written in decimal digits (protobuf-es would take "0x10").
+ */
 export function textToJson(t: ValueType, text: string, what: string): JsonValue {
   if (t.kind === "enum") return /^-?[0-9]+$/.test(text) ? Number(text) : text;
   let scalar: ScalarType | undefined = t.kind === "scalar" ? t.scalar : undefined;
@@ -74,5 +77,26 @@ export function textToJson(t: ValueType, text: string, what: string): JsonValue 
     if (text === "false") return false;
     throw badRequest(`invalid value for ${what}: expected true or false, got "${text}"`);
   }
+  if (scalar === ScalarType.BYTES && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) {
+    // protobuf-es's decoder skips what is not base64, so a "+" sent unescaped in a query (a space by then)
+    // would silently change the bytes.
+    throw badRequest(`invalid value for ${what}: expected base64 (standard or URL-safe), got "${text}"; send "+" as %2B in a query`);
+  }
+  if (scalar !== undefined && INTEGERS.has(scalar) && !/^-?[0-9]+$/.test(text)) {
+    throw badRequest(`invalid value for ${what}: expected a decimal integer, got "${text}"`);
+  }
   return text;
 }
+
+const INTEGERS = new Set([
+  ScalarType.INT32,
+  ScalarType.INT64,
+  ScalarType.UINT32,
+  ScalarType.UINT64,
+  ScalarType.SINT32,
+  ScalarType.SINT64,
+  ScalarType.FIXED32,
+  ScalarType.FIXED64,
+  ScalarType.SFIXED32,
+  ScalarType.SFIXED64,
+]);
