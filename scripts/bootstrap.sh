@@ -65,9 +65,24 @@ if ! fresh npm package.json package-lock.json || [ ! -d node_modules ]; then
 fi
 
 # --- Python ---------------------------------------------------------------------------------------
-if [ ! -x "$PY" ]; then
+# A .venv without a working pip (an interrupted creation, or Debian's python3 without ensurepip) is made
+# again, not skipped for ever.
+if [ ! -x "$PY" ] || ! "$PY" -m pip --version >/dev/null 2>&1; then
   log "creating .venv"
-  python3 -m venv .venv
+  rm -rf .venv
+  if ! python3 -m venv .venv; then
+    rm -rf .venv
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing Debian's python3-venv (python3 has no ensurepip)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+      python3 -m venv .venv
+    else
+      echo "error: python3 -m venv failed; install your distribution's venv package (Debian: python3-venv)" >&2
+      exit 1
+    fi
+  fi
   rm -f "$stamp_dir/python"
 fi
 weights=(workers/*/weights.txt)

@@ -41,6 +41,11 @@ check "buf lint" "$BUF" lint
 check "buf format" "$BUF" format --diff --exit-code proto
 
 against="${AGENTOS_BREAKING_AGAINST:-main}"
+# A clone that has main only as a remote branch (a CI checkout of another branch) compares with that.
+if [ -z "${AGENTOS_BREAKING_AGAINST:-}" ] && ! git rev-parse --verify --quiet "main^{commit}" >/dev/null \
+   && git rev-parse --verify --quiet "origin/main^{commit}" >/dev/null; then
+  against=origin/main
+fi
 if git rev-parse --verify --quiet "$against^{commit}" >/dev/null \
    && [ -n "$(git ls-tree -d "$against" proto 2>/dev/null)" ]; then
   breaking() {

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-scripts/bootstrap.sh || { echo "0 passed, 1 failed"; echo "bootstrap failed" >&2; exit 1; }
+scripts/bootstrap.sh || { echo "bootstrap failed" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(contracts ts py)
@@ -21,7 +21,11 @@ mkdir -p "$results"
 ln -sfn "$(basename "$results")" build/test-results/latest
 
 total_passed=0 total_failed=0 total_skipped=0
-add_counts() { # add_counts SUITE PASSED FAILED SKIPPED
+add_counts() { # add_counts SUITE PASSED FAILED SKIPPED; counts that are not numbers (a results file cut short) are one failure
+  if ! [[ "$2" =~ ^[0-9]+$ && "$3" =~ ^[0-9]+$ && "$4" =~ ^[0-9]+$ ]]; then
+    echo "$1: could not read its results; counted as a failure" >&2
+    set -- "$1" 0 1 0
+  fi
   printf '%-10s %s passed, %s failed, %s skipped\n' "$1" "$2" "$3" "$4" >>"$results/summary.txt"
   total_passed=$((total_passed + $2)); total_failed=$((total_failed + $3)); total_skipped=$((total_skipped + $4))
 }
@@ -32,7 +36,7 @@ for suite in "${suites[@]}"; do
     contracts)
       scripts/check-contracts.sh "$results/contracts.counts"
       if [ -s "$results/contracts.counts" ]; then
-        read -r p f s <"$results/contracts.counts"; add_counts contracts "$p" "$f" "$s"
+        read -r p f s <"$results/contracts.counts"; add_counts contracts "${p:-}" "${f:-}" "${s:-}"
       else
         add_counts contracts 0 1 0
       fi
@@ -49,8 +53,8 @@ for suite in "${suites[@]}"; do
           const broken = r.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
           console.log(r.numPassedTests, r.numFailedTests + broken, r.numPendingTests + r.numTodoTests);
         ' "$results/vitest.json")
-        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-        add_counts ts "$p" "$f" "$s"
+        [ "$rc" -ne 0 ] && [ "${f:-0}" = 0 ] && f=1
+        add_counts ts "${p:-}" "${f:-}" "${s:-}"
       else
         add_counts ts 0 1 0
       fi
@@ -71,8 +75,8 @@ print(t - f - k, f, k)
 PYEOF
 )
         # pytest exits 5 when it collected nothing: that is not a failure of the run.
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && [ "$f" -eq 0 ] && f=1
-        add_counts py "$p" "$f" "$s"
+        [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && [ "${f:-0}" = 0 ] && f=1
+        add_counts py "${p:-}" "${f:-}" "${s:-}"
       else
         add_counts py 0 1 0
       fi

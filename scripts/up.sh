@@ -48,17 +48,40 @@ fail() {
 
 nats_port="${AGENTOS_NATS_PORT:-4222}"
 nats_monitor="${AGENTOS_NATS_MONITOR_PORT:-8222}"
+gateway_port="${AGENTOS_GATEWAY_PORT:-8080}"
+# Workers: name and default port (DESIGN.md §10). A worker runs when its module exists.
+declare -A worker_ports=([model]=50051 [embedding]=50052 [langchain]=50053 [crewai]=50054 [swarms]=50055 [autogen]=50056)
+
+# Every port must be free before anything starts: a part still running from an earlier `make up` would
+# answer the health checks in place of the new one.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+busy=()
+check_port() { port_busy "$1" && busy+=("$1 ($2; move it with $3)"); return 0; }
+check_port "$nats_port" NATS AGENTOS_NATS_PORT
+check_port "$nats_monitor" "NATS monitoring" AGENTOS_NATS_MONITOR_PORT
+for name in model embedding langchain crewai swarms autogen; do
+  [ -f "workers/$name/__main__.py" ] || continue
+  var="AGENTOS_${name^^}_PORT"
+  check_port "${!var:-${worker_ports[$name]}}" "$name worker" "$var"
+done
+[ -f gateway/src/main.ts ] && check_port "$gateway_port" gateway AGENTOS_GATEWAY_PORT
+if [ ${#busy[@]} -gt 0 ]; then
+  trap - EXIT
+  echo "error: in use on 127.0.0.1 (is a mesh from an earlier \`make up\` still running?):" >&2
+  printf '  port %s\n' "${busy[@]}" >&2
+  exit 1
+fi
+
 start nats "$ROOT/.venv/bin/nats-server" -a 127.0.0.1 -p "$nats_port" -m "$nats_monitor" \
   -js -sd "$ROOT/data/nats" -n agentos-local
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$nats_monitor/healthz?js-enabled-only=true" >/dev/null 2>&1 && break
+  kill -0 "${pids[-1]}" 2>/dev/null || fail "NATS exited" nats
   sleep 0.1
 done
 curl -fsS "http://127.0.0.1:$nats_monitor/healthz?js-enabled-only=true" >/dev/null 2>&1 || fail "NATS did not start" nats
 echo "nats       nats://127.0.0.1:$nats_port (JetStream in data/nats)"
 
-# Workers: name and default port (DESIGN.md §10). A worker runs when its module exists.
-declare -A worker_ports=([model]=50051 [embedding]=50052 [langchain]=50053 [crewai]=50054 [swarms]=50055 [autogen]=50056)
 started_workers=()
 for name in model embedding langchain crewai swarms autogen; do
   [ -f "workers/$name/__main__.py" ] || continue
@@ -66,11 +89,12 @@ for name in model embedding langchain crewai swarms autogen; do
   port="${!var:-${worker_ports[$name]}}"
   start "$name" env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" \
     "$PY" -m "workers.$name" --port "$port"
-  started_workers+=("$name:$port")
+  started_workers+=("$name:$port:${pids[-1]}")
 done
 for entry in "${started_workers[@]}"; do
-  name="${entry%%:*}" port="${entry##*:}"
-  "$PY" scripts/wait_grpc_health.py "127.0.0.1:$port" --timeout 300 || fail "$name worker is not healthy" "$name"
+  IFS=: read -r name port pid <<<"$entry"
+  # --pid: a worker that exits while loading fails at once, not after the timeout.
+  "$PY" scripts/wait_grpc_health.py "127.0.0.1:$port" --timeout 300 --pid "$pid" || fail "$name worker is not healthy" "$name"
   printf '%-10s grpc://127.0.0.1:%s\n' "$name" "$port"
 done
 
@@ -84,13 +108,12 @@ if [ -f web/vite.config.ts ]; then
   fi
 fi
 
-gateway_port="${AGENTOS_GATEWAY_PORT:-8080}"
 if [ -f gateway/src/main.ts ]; then
   # The gateway's pools (gateway/config/local.yaml) follow the workers started above: a worker on a moved
   # port is found there, and a pool disabled until its worker exists (DocumentService) is enabled by it.
   pool_env=()
   for entry in "${started_workers[@]}"; do
-    name="${entry%%:*}" port="${entry##*:}"
+    IFS=: read -r name port _ <<<"$entry"
     case "$name" in
       model) pool_env+=("AGENTOS_POOL_MODELSERVICE=127.0.0.1:$port") ;;
       embedding) pool_env+=("AGENTOS_POOL_EMBEDDINGSERVICE=127.0.0.1:$port") ;;

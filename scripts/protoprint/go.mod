@@ -1,6 +1,6 @@
 module agentos.local/scripts/protoprint
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/jhump/protoreflect v1.19.0
