@@ -113,60 +113,34 @@ def test_metadata_limit_is_one_limit_not_a_random_zone(scripted_worker: WorkerPr
     assert too_large.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+def _model_worker_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m workers.model ARGS`` to its end (a bad setting exits before serving)."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers.model", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
+    )
+
+
 def test_flags_override_environment_and_bad_values_exit_2() -> None:
-    run = [sys.executable, "-m", "workers.model", "--help"]
-    shown = subprocess.run(
-        run,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"AGENTOS_MODEL_MAX_QUEUE": "7", "PATH": ""},
-        timeout=60,
-    )
+    shown = _model_worker_cli("--help", env={"AGENTOS_MODEL_MAX_QUEUE": "7", "PATH": ""})
     assert shown.returncode == 0 and "default 7" in shown.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "workers.model", "--backend", "nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    bad = _model_worker_cli("--backend", "nope")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
-    env_bad = subprocess.run(
-        [sys.executable, "-m", "workers.model"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"AGENTOS_PORT": "abc"},
-        timeout=60,
-    )
+    env_bad = _model_worker_cli(env={"AGENTOS_PORT": "abc"})
     assert env_bad.returncode == 2 and "AGENTOS_PORT" in env_bad.stderr
     # argparse checks choices on the command line only: the environment is checked the same way.
     for env, needle in [
         ({"AGENTOS_MODEL_BACKEND": "lama"}, "AGENTOS_MODEL_BACKEND='lama': must be one of"),
         ({"AGENTOS_GRACE_PERIOD": "nan"}, "--grace-period must be a finite number"),
     ]:
-        rejected = subprocess.run(
-            [sys.executable, "-m", "workers.model"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            timeout=60,
-        )
+        rejected = _model_worker_cli(env=env)
         assert rejected.returncode == 2 and needle in rejected.stderr, rejected.stderr
-    nan_flag = subprocess.run(
-        [sys.executable, "-m", "workers.model", "--backend", "synthetic", "--synthetic-rate", "nan"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    nan_flag = _model_worker_cli("--backend", "synthetic", "--synthetic-rate", "nan")
     assert nan_flag.returncode == 2 and "--synthetic-rate must be a finite number" in nan_flag.stderr
 
 
