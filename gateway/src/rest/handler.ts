@@ -154,7 +154,9 @@ function checkContentType(value: string | undefined): void {
   const [type, ...params] = value.split(";").map((s) => s.trim().toLowerCase());
   const charset = params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, "");
   if (!JSON_TYPE.test(type ?? "") || (charset !== undefined && charset !== "utf-8")) {
-    throw new RestError(`unsupported content type "${value}"; send application/json`, Code.InvalidArgument, 415);
+    // curl -d sends a form type unless told otherwise: say how to tell it.
+    const hint = type === "application/x-www-form-urlencoded" ? " (with curl: -H 'content-type: application/json')" : "";
+    throw new RestError(`unsupported content type "${value}"; send application/json${hint}`, Code.InvalidArgument, 415);
   }
 }
 
