@@ -58,13 +58,19 @@ export function checkHealth(session: ClientHttp2Session, service: string, timeou
       }
       const body = Buffer.concat(chunks);
       let status = ServingStatus.UNKNOWN;
-      if (body.byteLength >= 5) {
-        const r = new BinaryReader(body.subarray(5, 5 + body.readUInt32BE(1)));
-        while (r.pos < r.len) {
-          const [f, t] = r.tag();
-          if (f === 1 && t === 0) status = r.int32() as ServingStatus;
-          else r.skip(t);
+      try {
+        if (body.byteLength >= 5) {
+          const r = new BinaryReader(body.subarray(5, 5 + body.readUInt32BE(1)));
+          while (r.pos < r.len) {
+            const [f, t] = r.tag();
+            if (f === 1 && t === 0) status = r.int32() as ServingStatus;
+            else r.skip(t);
+          }
         }
+      } catch (e) {
+        // Thrown inside a stream listener it would take the gateway down: a bad answer fails the check.
+        reject(new Error(`health check answer does not decode: ${(e as Error).message}`));
+        return;
       }
       resolve(status);
     });
