@@ -39,6 +39,25 @@ describe("Breaker", () => {
     expect(b.allows(11_000)).toBe(true);
   });
 
+  it("once open, only the trial's outcome moves it: calls begun before the opening neither close it nor let a second trial in", () => {
+    const b = new Breaker({ consecutiveFailures: 3, baseMs: 1000, maxMs: 4000 });
+    const old = [b.begin(), b.begin(), b.begin()]; // long calls running when the replica starts failing
+    b.failure(0);
+    b.failure(0);
+    b.failure(0);
+    expect(b.state).toBe("open");
+    b.success(old[0]); // an old call answers 10 ms later: still ejected
+    expect(b.state).toBe("open");
+    expect(b.allows(1000)).toBe(true); // half-open: one trial
+    const trial = b.begin();
+    b.release(old[1]); // an old call cancelled: no second trial
+    expect(b.allows(1001)).toBe(false);
+    b.failure(1002, false, old[2]); // an old call failing does not decide for the trial
+    expect(b.state).toBe("half-open");
+    b.success(trial);
+    expect(b.state).toBe("closed");
+  });
+
   it("a success resets the failure count", () => {
     const b = new Breaker(cfg);
     b.failure(0);

@@ -12,6 +12,11 @@ import type { EjectionConfig } from "../config/config.js";
 /** Breaker states as exported in metrics: 0 closed, 1 open, 2 half-open. */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** What {@link Breaker.begin} hands a call: whether it is the half-open trial. */
+export interface BreakerTicket {
+  trial: boolean;
+}
+
 export class Breaker {
   private failures = 0;
   private openings = 0;
@@ -31,13 +36,26 @@ export class Breaker {
     return !this.trialInFlight;
   }
 
-  /** Marks the start of a call (the trial call while half-open). */
-  begin(): void {
-    if (this.state === "half-open") this.trialInFlight = true;
+  /** Marks the start of a call (the trial call while half-open); its ticket goes with its outcome. */
+  begin(): BreakerTicket {
+    const trial = this.state === "half-open";
+    if (trial) this.trialInFlight = true;
+    return { trial };
+  }
+
+  /**
+   * Whether a call's outcome may move the breaker: any call's while it is closed, only the trial's once
+   * it has opened (a call begun before the opening that ends later says nothing about the replica now:
+   * its success must not undo the ejection, nor its failure or its end let a second trial in). A call
+   * without a ticket is taken as the current one.
+   */
+  private counts(ticket: BreakerTicket | undefined): boolean {
+    return this.state === "closed" || ticket === undefined || ticket.trial;
   }
 
   /** A call that reached the replica and got an answer, whatever its status. */
-  success(): void {
+  success(ticket?: BreakerTicket): void {
+    if (!this.counts(ticket)) return;
     this.failures = 0;
     this.trialInFlight = false;
     if (this.state !== "closed") {
@@ -47,15 +65,16 @@ export class Breaker {
   }
 
   /** A transport failure; `immediate` (e.g. connection refused) opens the breaker at once. */
-  failure(now: number, immediate = false): void {
+  failure(now: number, immediate = false, ticket?: BreakerTicket): void {
+    if (!this.counts(ticket)) return;
     this.failures++;
     this.trialInFlight = false;
     if (this.state === "half-open" || immediate || this.failures >= this.cfg.consecutiveFailures) this.open(now);
   }
 
   /** Releases a half-open trial that ended without telling (e.g. cancelled by the client). */
-  release(): void {
-    this.trialInFlight = false;
+  release(ticket?: BreakerTicket): void {
+    if (ticket === undefined || ticket.trial) this.trialInFlight = false;
   }
 
   private open(now: number): void {

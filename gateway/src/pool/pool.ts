@@ -100,7 +100,7 @@ export class Pool {
     }
     const replica = best;
     replica.outstanding++;
-    replica.breaker.begin();
+    const ticket = replica.breaker.begin();
     this.inFlight++;
     const stats = this.stats.get(replica);
     if (stats) stats.outstanding = replica.outstanding;
@@ -116,12 +116,12 @@ export class Pool {
           stats.outstanding = replica.outstanding;
           stats.outcomes.set(outcome, (stats.outcomes.get(outcome) ?? 0) + 1);
         }
-        if (outcome === "ok") replica.breaker.success();
+        if (outcome === "ok") replica.breaker.success(ticket);
         else if (outcome === "refused") {
-          replica.breaker.failure(Date.now(), true);
+          replica.breaker.failure(Date.now(), true, ticket);
           replica.markDown("connection refused");
-        } else if (outcome === "failed") replica.breaker.failure(Date.now());
-        else replica.breaker.release();
+        } else if (outcome === "failed") replica.breaker.failure(Date.now(), false, ticket);
+        else replica.breaker.release(ticket);
       },
     };
   }
