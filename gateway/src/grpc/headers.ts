@@ -21,7 +21,10 @@ export const HOP_BY_HOP = new Set([
   "http2-settings",
 ]);
 
-/** Headers the gateway sets itself, per protocol: not copied from the client to the worker. */
+/**
+ * Headers the gateway sets itself, per protocol: not copied from the client to the worker. The client's
+ * `user-agent` is copied (the worker logs who called; gRPC-Web's `x-user-agent` is the browser library's).
+ */
 export const GATEWAY_OWNED_REQUEST = new Set([
   "content-type",
   "grpc-timeout",
@@ -38,7 +41,6 @@ export const GATEWAY_OWNED_REQUEST = new Set([
   "origin",
   "access-control-request-method",
   "access-control-request-headers",
-  "user-agent",
 ]);
 
 /** Response headers the gateway sets itself (status, framing and encoding belong to the client's protocol). */

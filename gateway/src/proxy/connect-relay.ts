@@ -79,7 +79,6 @@ export function connectDeadline(route: Route, h: IncomingHttpHeaders): { timeout
 export function grpcRequestHeaders(route: Route, h: IncomingHttpHeaders, deadline: number | undefined): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ":method": "POST", ":path": route.path, "content-type": "application/grpc", te: "trailers" };
   copyRequestMetadata(h, out);
-  if (h["user-agent"] !== undefined) out["user-agent"] = h["user-agent"]; // the client's, as the gRPC relay forwards it
   if (deadline !== undefined) out["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
   return out;
 }

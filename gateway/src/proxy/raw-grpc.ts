@@ -153,7 +153,6 @@ export function proxyRawGrpc(route: Route, stream: ServerHttp2Stream, headers: I
   copyRequestMetadata(headers, upHeaders);
   if (encoding !== undefined) upHeaders["grpc-encoding"] = encoding;
   if (headers["grpc-accept-encoding"] !== undefined) upHeaders["grpc-accept-encoding"] = headers["grpc-accept-encoding"];
-  if (headers["user-agent"] !== undefined) upHeaders["user-agent"] = headers["user-agent"];
   const setTimeoutHeader = () => {
     if (deadline !== undefined) upHeaders["grpc-timeout"] = formatGrpcTimeout(deadline - Date.now());
   };

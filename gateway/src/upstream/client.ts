@@ -49,9 +49,6 @@ function upstreamHeaders(route: Route, opts: CallOptions): OutgoingHttpHeaders {
     const prev = h[name];
     h[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
   });
-  // The client's user agent travels on, as on the relays (the gateway owns the header, so it is set here).
-  const agent = opts.header.get("user-agent");
-  if (agent !== null) h["user-agent"] = agent;
   const t = effectiveTimeout(route, opts.timeoutMs);
   if (t !== undefined) h["grpc-timeout"] = formatGrpcTimeout(t);
   return h;
