@@ -3,7 +3,8 @@
  * message that does not decode, a value protobuf JSON cannot express). It is a plain node:http2 server on
  * an ephemeral port of 127.0.0.1: grpc.health.v1 Check answers SERVING, so a pool takes it as ready, and
  * every other call is answered by the test's `answer`: gRPC messages and raw bytes (each its own write,
- * a few milliseconds apart, when `spaced`), then `grpc-status: 0`; or `grpc-status: 0` alone, trailers-only.
+ * a few milliseconds apart, when `spaced`), then a status (OK unless told otherwise); or the status alone,
+ * trailers-only; or a reset of the stream.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -17,8 +18,12 @@ export interface RogueAnswer {
   raw?: Uint8Array[];
   /** Write each message and each piece of `raw` separately, 10 ms apart; otherwise all in one write. */
   spaced?: boolean;
-  /** Answer trailers-only (`grpc-status: 0` in the headers, no body); `messages` and `raw` are ignored. */
+  /** Answer trailers-only (`grpc-status` in the headers, no body); `messages` and `raw` are ignored. */
   trailersOnly?: boolean;
+  /** The status sent (in the trailers, or in the headers when trailers-only); default OK. */
+  status?: { code: number; message?: string };
+  /** Reset the stream with this HTTP/2 error code instead of answering. */
+  reset?: number;
 }
 
 /** A running rogue worker. */
@@ -51,14 +56,21 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
     stream.on("end", () => {
       if (stream.closed) return;
       const health = path === "/grpc.health.v1.Health/Check";
-      const { messages, raw = [], spaced, trailersOnly } = health ? { messages: [] } : answer(path);
+      const { messages, raw = [], spaced, trailersOnly, status, reset }: RogueAnswer = health ? { messages: [] } : answer(path);
+      const statusHeaders: http2.OutgoingHttpHeaders = { "grpc-status": String(status?.code ?? 0) };
+      if (status?.message) statusHeaders["grpc-message"] = encodeURIComponent(status.message);
+      if (reset !== undefined) {
+        calls.push(path);
+        stream.close(reset);
+        return;
+      }
       if (trailersOnly) {
         calls.push(path);
-        stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "0" }, { endStream: true });
+        stream.respond({ ":status": 200, "content-type": "application/grpc", ...statusHeaders }, { endStream: true });
         return;
       }
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.once("wantTrailers", () => stream.sendTrailers(statusHeaders));
       if (health) {
         stream.end(SERVING);
         return;

@@ -58,6 +58,20 @@ describe("Breaker", () => {
     expect(b.state).toBe("closed");
   });
 
+  it("calls sent while the trial is out (every replica ejected) are not trials", () => {
+    const b = new Breaker(cfg);
+    b.failure(0, true);
+    expect(b.allows(1000)).toBe(true);
+    const trial = b.begin();
+    expect(trial.trial).toBe(true);
+    const panic = b.begin(); // the pool sends it anyway: no other replica to go to
+    expect(panic.trial).toBe(false);
+    b.success(panic); // says nothing about the trial
+    expect(b.state).toBe("half-open");
+    b.failure(1001, false, trial);
+    expect(b.state).toBe("open");
+  });
+
   it("a success resets the failure count", () => {
     const b = new Breaker(cfg);
     b.failure(0);

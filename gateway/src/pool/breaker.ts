@@ -36,9 +36,13 @@ export class Breaker {
     return !this.trialInFlight;
   }
 
-  /** Marks the start of a call (the trial call while half-open); its ticket goes with its outcome. */
+  /**
+   * Marks the start of a call; its ticket goes with its outcome. The first call while half-open is the
+   * trial; calls the pool sends while the breaker is open or its trial is out (every replica ejected)
+   * are not.
+   */
   begin(): BreakerTicket {
-    const trial = this.state === "half-open";
+    const trial = this.state === "half-open" && !this.trialInFlight;
     if (trial) this.trialInFlight = true;
     return { trial };
   }

@@ -1,7 +1,8 @@
 /**
  * The replicas of one service. Picks the replica for a call (least outstanding requests among the
- * healthy ones whose breaker is closed), counts calls in flight, and answers readiness. When no replica
- * can take a call, {@link Pool.pick} throws UNAVAILABLE at once instead of queueing.
+ * healthy ones whose breaker lets calls through, or among all healthy ones when every breaker is open),
+ * counts calls in flight, and answers readiness. When no replica passes its health checks,
+ * {@link Pool.pick} throws UNAVAILABLE at once instead of queueing.
  *
  * @example
  *   const pool = new Pool(config.pools[0], metrics);
@@ -77,6 +78,33 @@ export class Pool {
     return this.replicas.some((r) => r.healthy);
   }
 
+  /** True when {@link pick} would find a replica outside `exclude` (a retry has somewhere to go). */
+  canPick(exclude?: Set<Replica>): boolean {
+    return this.inFlight < this.cfg.maxConcurrent && this.choose(exclude, Date.now()) !== undefined;
+  }
+
+  /**
+   * The healthy replica outside `exclude` with the fewest calls in flight among those whose breaker lets
+   * calls through; when the breakers of all of them are open, the one with the fewest calls among those
+   * (panic routing, as Envoy does below its panic threshold: ejection only moves calls to other replicas,
+   * it never empties a pool whose health checks pass, so clients get the worker's own answer rather
+   * than "no healthy replica"). Undefined when no replica outside `exclude` passes its health checks.
+   */
+  private choose(exclude: Set<Replica> | undefined, now: number): Replica | undefined {
+    let best: Replica | undefined;
+    let ejected: Replica | undefined;
+    const n = this.replicas.length;
+    const start = this.rr++ % Math.max(1, n);
+    for (let i = 0; i < n; i++) {
+      const r = this.replicas[(start + i) % n]!;
+      if (!r.healthy || exclude?.has(r)) continue;
+      if (r.breaker.allows(now)) {
+        if (best === undefined || r.outstanding < best.outstanding) best = r;
+      } else if (ejected === undefined || r.outstanding < ejected.outstanding) ejected = r;
+    }
+    return best ?? ejected;
+  }
+
   /**
    * Chooses a replica for a call, skipping those in `exclude` (already tried). Throws UNAVAILABLE when
    * none is healthy, RESOURCE_EXHAUSTED when the pool's concurrency limit is reached.
@@ -85,17 +113,9 @@ export class Pool {
     if (this.inFlight >= this.cfg.maxConcurrent) {
       throw new ConnectError(`${this.service}: too many calls in flight (limit ${this.cfg.maxConcurrent})`, Code.ResourceExhausted);
     }
-    const now = Date.now();
-    let best: Replica | undefined;
-    const n = this.replicas.length;
-    const start = this.rr++ % Math.max(1, n);
-    for (let i = 0; i < n; i++) {
-      const r = this.replicas[(start + i) % n]!;
-      if (!r.healthy || exclude?.has(r) || !r.breaker.allows(now)) continue;
-      if (best === undefined || r.outstanding < best.outstanding) best = r;
-    }
+    const best = this.choose(exclude, Date.now());
     if (best === undefined) {
-      const why = this.replicas.map((r) => `${r.address}: ${r.healthy ? `breaker ${r.breaker.state}` : r.lastError}`).join("; ");
+      const why = this.replicas.map((r) => `${r.address}: ${r.healthy ? "already tried" : r.lastError}`).join("; ");
       throw new ConnectError(`no healthy replica of ${this.service} (${why})`, Code.Unavailable);
     }
     const replica = best;

@@ -7,6 +7,9 @@
  * - the call failed in transport after it was sent, or the replica answered UNAVAILABLE with no data:
  *   retried only for idempotent unary methods, within the pool's retry budget.
  *
+ * A retry goes to another replica, never the same one; when no other replica can take the call, the
+ * client gets the first replica's own error (its status and message, or the transport failure).
+ *
  * Every opened call holds a lease on its replica; {@link UpstreamCall.finish} returns it exactly once with
  * what the replica's breaker should learn.
  */
@@ -97,9 +100,11 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
     const wasConnected = replica.isConnected;
     const retryOrFail = (refused: boolean, err: ConnectError): void => {
       (tried ??= new Set()).add(replica);
+      // Only when another replica can take the call: otherwise the client gets this error, not "no healthy replica".
       const canRetry =
         !cancelled() &&
-        (refused ? tried.size < pool.replicas.length : route.idempotent && attempt < pool.cfg.retry.maxAttempts) &&
+        (refused || (route.idempotent && attempt < pool.cfg.retry.maxAttempts)) &&
+        pool.canPick(tried) &&
         pool.budget.tryRetry();
       if (canRetry) {
         route.metrics.retry(pool.service);
@@ -133,12 +138,19 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
       settled = true;
       if (onAbort) opts.signal!.removeEventListener("abort", onAbort);
       stream.removeListener("close", onEarlyClose);
-      if (h["grpc-status"] === "14" && route.idempotent && attempt < pool.cfg.retry.maxAttempts && !cancelled() && pool.budget.tryRetry()) {
-        // A trailers-only UNAVAILABLE of an idempotent method: nothing reached the client yet, try another replica.
+      if (
+        h["grpc-status"] === "14" &&
+        route.idempotent &&
+        attempt < pool.cfg.retry.maxAttempts &&
+        !cancelled() &&
+        pool.canPick((tried ??= new Set()).add(replica)) &&
+        pool.budget.tryRetry()
+      ) {
+        // A trailers-only UNAVAILABLE of an idempotent method: nothing reached the client yet, try another
+        // replica (when there is none, the worker's own answer goes to the client).
         call.gotStatus = true;
         call.finish("failed");
         stream.close(NGHTTP2_CANCEL);
-        (tried ??= new Set()).add(replica);
         route.metrics.retry(pool.service);
         tryOnce();
         return;
