@@ -33,6 +33,8 @@ export interface RogueWorker {
   calls: string[];
   /** The request headers of the last call it received, health checks excepted. */
   lastHeaders: http2.IncomingHttpHeaders | undefined;
+  /** HTTP/2 connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -43,7 +45,9 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
   const calls: string[] = [];
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
+  let connections = 0;
   server.on("session", (s) => {
+    connections++;
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
@@ -96,6 +100,9 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
     calls,
     get lastHeaders() {
       return lastHeaders;
+    },
+    get connections() {
+      return connections;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -49,6 +49,9 @@ describe("configFrom", () => {
     expect(() => configFrom({ pools: { "a.v1.S": {} } })).toThrow(/an enabled pool needs addresses/);
     expect(() => configFrom({ pools: { NotQualified: { addresses: ["h:1"] } } })).toThrow(/not a full service name/);
     expect(() => configFrom({ limits: { maxRequestBytes: "big" } })).toThrow(/limits.maxRequestBytes: expected a number/);
+    expect(() => configFrom({ pools: { "a.v1.S": { addresses: ["h:1"], keepAliveTimeoutMs: 0 } } })).toThrow(/pools.a.v1.S.keepAliveTimeoutMs: expected a number >= 1/);
+    expect(() => configFrom({ pools: { "a.v1.S": { addresses: ["h:1"], maxCallsPerConnection: 2.5 } } })).toThrow(/maxCallsPerConnection: expected a whole number/);
+    expect(configFrom({ pools: { "a.v1.S": { addresses: ["h:1"], keepAliveIntervalMs: 0, keepAliveTimeoutMs: 0 } } }).pools[0]!.keepAliveIntervalMs).toBe(0);
   });
 
   it("names the environment variables of a service", () => {

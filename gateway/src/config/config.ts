@@ -66,8 +66,16 @@ export interface PoolConfig {
   maxTimeoutMs: number;
   /** Calls in flight to the pool at once; more fail with RESOURCE_EXHAUSTED (circuit breaking). */
   maxConcurrent: number;
-  /** HTTP/2 PING interval on idle-looking upstream connections, to find dead ones; 0 disables. */
+  /** HTTP/2 PING interval on upstream connections, to find dead ones; 0 disables. */
   keepAliveIntervalMs: number;
+  /** A connection whose PING is not answered within this time is closed and its calls fail (UNAVAILABLE). */
+  keepAliveTimeoutMs: number;
+  /**
+   * Calls (HTTP/2 streams, health checks included) on one connection before the next call opens a fresh
+   * one and the old one drains; 0 means HTTP/2's own limit (2^30 streams from one client). A finite value
+   * spreads load again when an address is a load balancer in front of several workers.
+   */
+  maxCallsPerConnection: number;
 }
 
 /** The whole gateway configuration. */
@@ -100,6 +108,8 @@ const DEFAULT_POOL: Omit<PoolConfig, "service" | "addresses"> = {
   maxTimeoutMs: 0,
   maxConcurrent: 10_000,
   keepAliveIntervalMs: 30_000,
+  keepAliveTimeoutMs: 20_000,
+  maxCallsPerConnection: 0,
 };
 
 /**
@@ -194,7 +204,11 @@ function poolFrom(service: string, raw: Raw, defaults: Omit<PoolConfig, "service
     maxTimeoutMs: num(raw.maxTimeoutMs, `${w}.maxTimeoutMs`, defaults.maxTimeoutMs),
     maxConcurrent: num(raw.maxConcurrent, `${w}.maxConcurrent`, defaults.maxConcurrent),
     keepAliveIntervalMs: num(raw.keepAliveIntervalMs, `${w}.keepAliveIntervalMs`, defaults.keepAliveIntervalMs),
+    keepAliveTimeoutMs: num(raw.keepAliveTimeoutMs, `${w}.keepAliveTimeoutMs`, defaults.keepAliveTimeoutMs),
+    maxCallsPerConnection: num(raw.maxCallsPerConnection, `${w}.maxCallsPerConnection`, defaults.maxCallsPerConnection),
   };
+  if (pool.keepAliveIntervalMs > 0 && pool.keepAliveTimeoutMs < 1) throw new ConfigError(`${w}.keepAliveTimeoutMs: expected a number >= 1`);
+  if (!Number.isInteger(pool.maxCallsPerConnection)) throw new ConfigError(`${w}.maxCallsPerConnection: expected a whole number`);
   if (pool.enabled && pool.addresses.length === 0) throw new ConfigError(`${w}: an enabled pool needs addresses`);
   return pool;
 }

@@ -16,6 +16,12 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host: address.substring(0, i).replace(/^\[|\]$/g, ""), port: Number(address.substring(i + 1)) };
 }
 
+/**
+ * Streams one connection may open: client stream ids are the odd numbers up to 2^31 - 1 (RFC 9113
+ * §5.1.1), and Node refuses new streams past them; a margin leaves room for streams opened elsewhere.
+ */
+const MAX_CLIENT_STREAMS = 2 ** 30 - 1024;
+
 /** What the pool is told when a replica's state changes (for metrics and readiness). */
 export interface ReplicaEvents {
   onHealth(replica: Replica, healthy: boolean): void;
@@ -29,6 +35,9 @@ export class Replica {
   healthy = false;
   readonly breaker: Breaker;
   private session: http2.ClientHttp2Session | undefined;
+  /** Streams opened on `session`. */
+  private streams = 0;
+  private readonly streamLimit: number;
   private connected = false;
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
@@ -38,6 +47,8 @@ export class Replica {
 
   constructor(readonly address: string, private readonly cfg: PoolConfig, private readonly events: ReplicaEvents) {
     this.breaker = new Breaker(cfg.ejection, (s) => events.onBreaker(this, s));
+    const max = cfg.maxCallsPerConnection;
+    this.streamLimit = max > 0 && max < MAX_CLIENT_STREAMS ? max : MAX_CLIENT_STREAMS;
   }
 
   /** Starts the periodic health checks (the first one at once). */
@@ -53,10 +64,19 @@ export class Replica {
     this.session = undefined;
   }
 
-  /** The connection, opened on first use and reopened after it is lost. */
+  /**
+   * The connection for one new stream: opened on first use, reopened after it is lost, and replaced
+   * (the old one drains: its calls finish, it takes no new ones) once it has carried
+   * `maxCallsPerConnection` streams or comes near HTTP/2's stream-id limit.
+   */
   connection(): http2.ClientHttp2Session {
     const s = this.session;
-    if (s && !s.closed && !s.destroyed) return s;
+    if (s && !s.closed && !s.destroyed) {
+      if (++this.streams <= this.streamLimit) return s;
+      this.session = undefined; // its "close" no longer speaks for the replica
+      s.close();
+    }
+    this.streams = 1;
     return this.open();
   }
 
@@ -108,21 +128,39 @@ export class Replica {
     session.on("goaway", () => {
       if (this.session === session) this.session = undefined;
     });
-    if (this.cfg.keepAliveIntervalMs > 0) {
-      const ping = setInterval(() => {
-        if (session.closed || session.destroyed) {
-          clearInterval(ping);
-          return;
-        }
-        session.ping((err) => {
-          if (err && !session.destroyed) session.destroy(err);
-        });
-      }, this.cfg.keepAliveIntervalMs);
-      ping.unref();
-      session.on("close", () => clearInterval(ping));
-    }
+    if (this.cfg.keepAliveIntervalMs > 0) this.keepAlive(session);
     session.unref();
     return session;
+  }
+
+  /**
+   * PINGs the worker every `keepAliveIntervalMs`; a PING not answered within `keepAliveTimeoutMs` means
+   * the peer is gone without closing TCP (a host that vanished, a network partition): the connection is
+   * destroyed, its calls fail with UNAVAILABLE at once instead of waiting for their deadlines, and the
+   * replica is unhealthy until a check on a new connection passes.
+   */
+  private keepAlive(session: http2.ClientHttp2Session): void {
+    const { keepAliveIntervalMs: interval, keepAliveTimeoutMs: timeout } = this.cfg;
+    let unanswered: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearInterval(ping);
+      clearTimeout(unanswered);
+    };
+    const ping = setInterval(() => {
+      if (session.closed || session.destroyed) return stop();
+      if (unanswered !== undefined) return; // the last one is still out; its timer decides
+      unanswered = setTimeout(() => {
+        if (!session.destroyed) session.destroy(new Error(`${this.address} did not answer an HTTP/2 PING within ${timeout} ms`));
+      }, timeout);
+      unanswered.unref();
+      session.ping((err) => {
+        clearTimeout(unanswered);
+        unanswered = undefined;
+        if (err && !session.destroyed) session.destroy(err);
+      });
+    }, interval);
+    ping.unref();
+    session.on("close", stop);
   }
 
   private schedule(ms: number): void {

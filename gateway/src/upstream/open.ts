@@ -97,7 +97,6 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
       return done(e);
     }
     const replica = lease.replica;
-    const wasConnected = replica.isConnected;
     const retryOrFail = (refused: boolean, err: ConnectError): void => {
       (tried ??= new Set()).add(replica);
       // Only when another replica can take the call: otherwise the client gets this error, not "no healthy replica".
@@ -112,8 +111,11 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
       } else done(err);
     };
     let stream: http2.ClientHttp2Stream;
+    let wasConnected: boolean;
     try {
-      stream = replica.connection().request(headers, { endStream: false });
+      const session = replica.connection(); // may be a fresh one
+      wasConnected = replica.isConnected;
+      stream = session.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
