@@ -24,6 +24,8 @@ export interface RogueAnswer {
   status?: { code: number; message?: string };
   /** Reset the stream with this HTTP/2 error code instead of answering. */
   reset?: number;
+  /** Drop the whole connection instead of answering (the worker died with the call). */
+  drop?: boolean;
 }
 
 /** A running rogue worker. */
@@ -60,7 +62,12 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
     stream.on("end", () => {
       if (stream.closed) return;
       const health = path === "/grpc.health.v1.Health/Check";
-      const { messages, raw = [], spaced, trailersOnly, status, reset }: RogueAnswer = health ? { messages: [] } : answer(path);
+      const { messages, raw = [], spaced, trailersOnly, status, reset, drop }: RogueAnswer = health ? { messages: [] } : answer(path);
+      if (drop) {
+        calls.push(path);
+        stream.session?.destroy();
+        return;
+      }
       const statusHeaders: http2.OutgoingHttpHeaders = { "grpc-status": String(status?.code ?? 0) };
       if (status?.message) statusHeaders["grpc-message"] = encodeURIComponent(status.message);
       if (reset !== undefined) {

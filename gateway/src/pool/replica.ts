@@ -80,11 +80,6 @@ export class Replica {
     return this.open();
   }
 
-  /** True when the current connection has completed its handshake. */
-  get isConnected(): boolean {
-    return this.connected && this.session !== undefined && !this.session.closed;
-  }
-
   private open(): http2.ClientHttp2Session {
     this.connected = false;
     const { host, port } = splitAddress(this.address);

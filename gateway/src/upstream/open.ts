@@ -111,11 +111,8 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
       } else done(err);
     };
     let stream: http2.ClientHttp2Stream;
-    let wasConnected: boolean;
     try {
-      const session = replica.connection(); // may be a fresh one
-      wasConnected = replica.isConnected;
-      stream = session.request(headers, { endStream: false });
+      stream = replica.connection().request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
@@ -130,7 +127,10 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
       if (settled) return;
       settled = true;
       if (onAbort) opts.signal!.removeEventListener("abort", onAbort);
-      const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || (!wasConnected && !replica.isConnected);
+      // Refused: the worker said it did not process the stream (REFUSED_STREAM, or a GOAWAY below its id,
+      // which Node reports the same way), or it never left the gateway (no stream id: the connection
+      // failed before it opened). Anything else may have run on the worker: not replayed unless idempotent.
+      const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || stream.id === undefined;
       const isCancelled = cancelled();
       call.finish(isCancelled ? "cancelled" : refused ? "refused" : "failed");
       if (isCancelled) done(CANCELLED());

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ListModelsResponseSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import { GenerateResponseSchema, ListModelsResponseSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
 import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, testPool } from "../../test/mesh.js";
@@ -23,8 +23,8 @@ const OK: RogueAnswer = { messages: [MODELS] };
 const workers: RogueWorker[] = [];
 const gateways: Gateway[] = [];
 
-async function rogue(answer: RogueAnswer): Promise<RogueWorker> {
-  const w = await startRogueWorker(() => answer);
+async function rogue(answer: RogueAnswer | ((path: string) => RogueAnswer)): Promise<RogueWorker> {
+  const w = await startRogueWorker(typeof answer === "function" ? answer : () => answer);
   workers.push(w);
   return w;
 }
@@ -104,5 +104,27 @@ describe("ejection", () => {
     const before = reset.calls.length;
     for (let i = 0; i < 6; i++) await c.listModels({});
     expect(reset.calls.length).toBe(before);
+  });
+});
+
+describe("calls that reached a worker", () => {
+  it("are not replayed when the worker dies with them, even on a fresh connection", async () => {
+    const dies = await rogue({ messages: [], drop: true });
+    const token = toBinary(GenerateResponseSchema, create(GenerateResponseSchema, { text: "x", tokenCount: 1 }));
+    const ok = await rogue({ messages: [token] });
+    // One stream per connection: every call is the first on its connection.
+    const c = await client([dies.address, ok.address], { maxCallsPerConnection: 1 });
+    let failed = 0;
+    for (let i = 0; i < 6; i++) {
+      const before = dies.calls.length + ok.calls.length;
+      try {
+        for await (const _ of c.generate({ prompt: "hi" })) void _;
+      } catch (e) {
+        expect(ConnectError.from(e).code).toBe(Code.Unavailable);
+        failed++;
+      }
+      expect(dies.calls.length + ok.calls.length - before).toBe(1); // Generate is not idempotent: run once
+    }
+    expect(failed).toBeGreaterThan(0);
   });
 });
