@@ -18,18 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from workers.runtime.call_guard import CallGuard
 from workers.runtime.errors import StartupError
 from workers.runtime.handlers import WrappingServer
+from workers.runtime.health import SERVING, HealthServicer
 from workers.runtime.metrics import WORKER_INFO, MetricsServer
 
 log = logging.getLogger("workers.server")
 
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class WorkerServer:
     def __init__(self, config: Any, services: Sequence[Registration]) -> None:
         self.config = config
         self.services = list(services)
-        self.health = health.aio.HealthServicer()
+        self.health = HealthServicer()
         self.guard = CallGuard()
         self.tracker = self.guard.tracker
         # No grpc.aio interceptors (a chain of coroutines per call): every handler is wrapped once instead.
@@ -137,19 +136,18 @@ class WorkerServer:
         self._stopping.set()
 
     async def drain(self) -> None:
-        """NOT_SERVING, stop accepting, give in-flight calls the grace period, then cancel the rest."""
+        """NOT_SERVING, stop accepting, give in-flight calls the grace period, then cancel the rest.
+
+        Every call the server has begun counts, including one whose request is still arriving (its
+        handler has not run yet); health watches end with the NOT_SERVING they are sent.
+        """
         await self.health.enter_graceful_shutdown()
         started = time.monotonic()
         in_flight = self.tracker.in_flight
-        stopping = asyncio.ensure_future(self.server.stop(self.config.grace_period))
-        # Health watches never end by themselves: once the real work is done, stop without waiting.
-        idle = asyncio.ensure_future(self.tracker.idle())
-        await asyncio.wait([stopping, idle], return_when=asyncio.FIRST_COMPLETED)
-        if not stopping.done():
-            await self.server.stop(0)
-            await stopping
-        idle.cancel()
-        log.info("drained %d call(s) in %.2fs", in_flight, time.monotonic() - started)
+        await self.server.stop(self.config.grace_period)
+        log.info(
+            "drained in %.2fs (%d call(s) were running when it began)", time.monotonic() - started, in_flight
+        )
         self.metrics.stop()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 
 import grpc
 import protovalidate
@@ -69,6 +71,75 @@ def test_new_calls_are_refused_while_draining() -> None:
     list(call)
     assert worker.wait(30) == 0
     worker.stop()
+
+
+class _ThrottlingProxy:
+    """A TCP relay on a free port passing client→worker bytes at ``rate`` bytes/s (the answer at once)."""
+
+    def __init__(self, target: int, rate: float) -> None:
+        self.forwarded = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._target = target
+        self._rate = rate
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._target))
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, throttled: bool) -> None:
+        try:
+            while data := src.recv(8192 if throttled else 65536):
+                if throttled:
+                    time.sleep(len(data) / self._rate)
+                    self.forwarded += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_sigterm_while_a_request_is_still_arriving_gives_it_the_grace_period() -> None:
+    """A call counts from its headers: one whose body is still arriving is not cut off by the drain."""
+    worker = WorkerProcess("model", ["--backend", "synthetic", "--grace-period", "30"])
+    proxy = _ThrottlingProxy(worker.port, rate=100_000)
+    channel = grpc.insecure_channel(f"127.0.0.1:{proxy.port}")
+    request = model_pb2.CompleteRequest(prompt="x" * 250_000, sampling=model_pb2.SamplingParams(max_tokens=2))
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(model_pb2_grpc.ModelServiceStub(channel).Complete(request, timeout=60))
+        except grpc.RpcError as err:
+            outcome.append(err)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    wait_until(lambda: proxy.forwarded > 40_000, 20)  # headers and the start of the body are in
+    worker.signal(signal.SIGTERM)
+    caller.join(60)
+    channel.close()
+    proxy.close()
+    assert worker.wait(30) == 0
+    worker.stop()
+    result = outcome[0]
+    assert isinstance(result, model_pb2.CompleteResponse), f"{result!r}\n{worker.log}"
+    assert result.usage.completion_tokens == 2
 
 
 def test_health_watch_does_not_hold_up_shutdown() -> None:
