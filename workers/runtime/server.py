@@ -30,7 +30,6 @@ from workers.runtime.metrics import WORKER_INFO, MetricsServer
 log = logging.getLogger("workers.server")
 
 
-
 @dataclass(frozen=True)
 class Registration:
     """One service to serve: its full name (for health and reflection) and how to add it to a server."""

@@ -80,7 +80,12 @@ def build(api_key: str) -> FastAPI:
         words, finish = reply_words(text, int(body.get("max_tokens") or 16))
         prompt_tokens = len(text.split())
         delay = 0.05 if text.startswith("slowly") else 0.0
-        if body.get("stream"):
+        if body.get("stream") and text == "please stop short":  # two tokens, then the connection ends
+            cut = [e async for e in events(words, finish, prompt_tokens, chat, 0)][:2]
+            return StreamingResponse(iter(cut), media_type="text/event-stream")
+        if body.get("stream") and text == "please send a number":  # an event that is JSON but no object
+            return StreamingResponse(iter(["data: 42\n\n"]), media_type="text/event-stream")
+        if body.get("stream") and text != "please ignore stream":
             return StreamingResponse(
                 events(words, finish, prompt_tokens, chat, delay), media_type="text/event-stream"
             )

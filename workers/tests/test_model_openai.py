@@ -106,6 +106,23 @@ def test_upstream_failure_is_unavailable_with_its_message(openai_worker: WorkerP
     assert "503" in err.value.details() and "failed on purpose" in err.value.details()
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("please stop short", "ended before the answer finished"),
+        ("please send a number", "not a JSON object"),
+        ("please ignore stream", "not an event stream"),
+    ],
+)
+def test_an_upstream_answer_out_of_protocol_is_unavailable_not_a_short_answer(
+    openai_worker: WorkerProcess, text: str, says: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        stub(openai_worker).Complete(model_pb2.CompleteRequest(prompt=text), timeout=60)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert says in (err.value.details() or "")
+
+
 def test_cancel_closes_the_upstream_stream(openai_worker: WorkerProcess) -> None:
     before = openai_worker.metrics()['agentos_model_generations_total{outcome="cancelled"}']
     call = stub(openai_worker).Generate(

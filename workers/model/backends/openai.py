@@ -106,17 +106,25 @@ class OpenAIBackend(Backend):
         self, path: str, body: dict[str, Any], outcome: Outcome, chat: bool
     ) -> AsyncGenerator[list[Token], None]:
         finish = None
+        done = False
         try:
             async with self._client.stream("POST", path, json=body) as response:
                 if response.status_code != 200:
                     raise _http_error(
                         response.status_code, (await response.aread()).decode(errors="replace"), self.base_url
                     )
+                kind = response.headers.get("content-type", "")
+                if not kind.startswith("text/event-stream"):
+                    raise Unavailable(
+                        f"{self.base_url} answered a streaming request with {kind or 'no content type'}, "
+                        "not an event stream (text/event-stream)"
+                    )
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
                     if data == "[DONE]":
+                        done = True
                         break
                     try:
                         event = json.loads(data)
@@ -124,10 +132,18 @@ class OpenAIBackend(Backend):
                         raise Unavailable(
                             f"{self.base_url} sent an event that is not JSON: {data[:200]!r}"
                         ) from None
+                    if not isinstance(event, dict):
+                        raise Unavailable(
+                            f"{self.base_url} sent an event that is not a JSON object: {data[:200]!r}"
+                        )
                     if "error" in event:
                         raise Unavailable(f"{self.base_url} failed mid-stream: {event['error']}")
                     tokens: list[Token] = []
                     for choice in event.get("choices") or ():
+                        if not isinstance(choice, dict):
+                            raise Unavailable(
+                                f"{self.base_url} sent a choice that is not a JSON object: {data[:200]!r}"
+                            )
                         text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
                         if text:
                             tokens.append(Token(text))
@@ -142,6 +158,11 @@ class OpenAIBackend(Backend):
             raise DeadlineExceeded(f"{self.base_url} did not answer in time ({type(err).__name__})") from None
         except httpx.HTTPError as err:
             raise Unavailable(f"{self.base_url} is unreachable: {type(err).__name__}: {err}") from None
+        if not done and finish is None:
+            # A connection that closed mid-answer (the upstream crashed, a proxy timed out): not a short answer.
+            raise Unavailable(
+                f"{self.base_url}'s stream ended before the answer finished (no finish reason, no [DONE])"
+            )
         outcome.finish_reason = FinishReason.LENGTH if finish == "length" else FinishReason.STOP
 
     async def close(self) -> None:
