@@ -41,7 +41,7 @@ class HealthServicer(health_pb2_grpc.HealthServicer):
         while True:
             async with self._changed:  # not held while writing: a slow watcher never delays set()
                 await self._changed.wait_for(
-                    lambda: self._draining or self._status.get(service, SERVICE_UNKNOWN) != last
+                    lambda last=last: self._draining or self._status.get(service, SERVICE_UNKNOWN) != last
                 )
                 status = self._status.get(service, SERVICE_UNKNOWN)
             if status != last:

@@ -513,7 +513,17 @@ class ContractValidator:
             raise InvalidInput(describe_violations(message.DESCRIPTOR.name, out), out)
 
 
+#: Violations a message names; the rest are counted ("... and 490 more"), so the status fits in trailers.
+MAX_DESCRIBED_VIOLATIONS = 10
+
+
 def describe_violations(type_name: str, violations: list[FieldViolation]) -> str:
-    """One line a caller can act on: ``invalid GenerateRequest: sampling.temperature: must be ...``."""
-    parts = [f"{v.field}: {v.description}" if v.field else v.description for v in violations]
-    return f"invalid {type_name}: " + "; ".join(parts)
+    """One line a caller can act on: ``invalid GenerateRequest: sampling.temperature: must be ...``.
+
+    Names the first :data:`MAX_DESCRIBED_VIOLATIONS` and counts the others: a request breaking a rule
+    in each of 512 texts gets a short message, not one too large for the trailers it travels in.
+    """
+    shown = violations[:MAX_DESCRIBED_VIOLATIONS]
+    parts = [f"{v.field}: {v.description}" if v.field else v.description for v in shown]
+    more = len(violations) - len(shown)
+    return f"invalid {type_name}: " + "; ".join(parts) + (f"; ... and {more} more" if more else "")

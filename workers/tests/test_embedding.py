@@ -106,6 +106,25 @@ def test_bad_requests_get_precise_codes(
     assert stub(embedding_worker).Embed(pb.EmbedRequest(texts=["still here"]), timeout=60).dimensions == 384
 
 
+def test_a_rule_broken_by_every_text_is_invalid_argument_with_a_short_status(
+    embedding_worker: WorkerProcess,
+) -> None:
+    """512 empty texts: INVALID_ARGUMENT naming the first ones, not a status too large for the trailers."""
+    from google.rpc import error_details_pb2, status_pb2
+
+    with pytest.raises(grpc.RpcError) as err:
+        stub(embedding_worker).Embed(pb.EmbedRequest(texts=[""] * 512), timeout=60)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = err.value.details() or ""
+    assert details.startswith("invalid EmbedRequest: texts[0]: must be at least 1 characters")
+    assert details.endswith("; ... and 502 more")
+    status = status_pb2.Status.FromString(dict(err.value.trailing_metadata() or ())["grpc-status-details-bin"])
+    bad = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad)
+    assert 0 < len(bad.field_violations) < 512
+    assert bad.field_violations[0].field == "texts[0]"
+
+
 def test_list_models_and_health(embedding_worker: WorkerProcess) -> None:
     listed = stub(embedding_worker).ListEmbeddingModels(pb.ListEmbeddingModelsRequest(), timeout=30)
     assert [(m.id, m.dimensions, m.max_sequence_length, m.ready) for m in listed.models] == [
