@@ -20,7 +20,8 @@ import grpc
 from workers.runtime.call_metrics import MethodMetrics, code_of
 from workers.runtime.drain import DrainTracker, is_tracked
 from workers.runtime.error_status import PASS_THROUGH, ErrorStatus
-from workers.runtime.handlers import Behavior, behavior_of, replace_behavior
+from workers.runtime.errors import InvalidInput
+from workers.runtime.handlers import Behavior, Undecodable, behavior_of, replace_behavior, tolerant
 from workers.runtime.request_validation import RequestValidation
 
 
@@ -49,12 +50,20 @@ class CallGuard:
         self.validation = validation or RequestValidation()
 
     def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-        """``handler`` running inside every runtime concern (``method`` is ``/package.Service/Method``)."""
-        return replace_behavior(handler, self._compose(handler, method))
+        """``handler`` running inside every runtime concern (``method`` is ``/package.Service/Method``).
+
+        A single request that does not decode reaches the guard as :class:`Undecodable` and is answered
+        INVALID_ARGUMENT (and counted) like any invalid request; grpc itself would answer UNKNOWN.
+        """
+        single_request = not handler.request_streaming
+        deserializer = tolerant(handler.request_deserializer) if single_request else None
+        return replace_behavior(handler, self._compose(handler, method), deserializer)
 
     def _compose(self, handler: grpc.RpcMethodHandler, method: str) -> Behavior:
         behavior = _as_coroutine(behavior_of(handler))
         check = self.validation.check_for(handler)
+        message_type = getattr(getattr(handler.request_deserializer, "__self__", None), "DESCRIPTOR", None)
+        type_name = message_type.name if message_type is not None else "request"
         metrics = MethodMetrics(method)
         tracker = self.tracker if is_tracked(method) else None
         abort = self.errors.abort
@@ -68,6 +77,8 @@ class CallGuard:
             ended: BaseException | None = None
             try:
                 try:
+                    if type(request) is Undecodable:
+                        raise InvalidInput(f"the request is not a valid {type_name}: {request.error}")
                     if check is not None:
                         check(request)
                     return await behavior(request, context)

@@ -12,15 +12,41 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext], Any]
 Wrap = Callable[[grpc.RpcMethodHandler, str], grpc.RpcMethodHandler]
 
 
-def replace_behavior(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethodHandler:
-    """A copy of ``handler`` (same kind, same (de)serializers) that runs ``behavior``."""
+class Undecodable:
+    """What a request that does not decode becomes (instead of an exception inside grpc, answered UNKNOWN)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """``deserializer`` returning :class:`Undecodable` where it would raise, so the call guard can answer."""
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, ValueError) as err:  # not protobuf, bad UTF-8 in a string field, ...
+            return Undecodable(err)
+
+    return parse
+
+
+def replace_behavior(
+    handler: grpc.RpcMethodHandler, behavior: Behavior, request_deserializer: Any = None
+) -> grpc.RpcMethodHandler:
+    """A copy of ``handler`` (same kind, same serializer) that runs ``behavior``; same deserializer unless given."""
     kwargs = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": request_deserializer or handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary is not None:

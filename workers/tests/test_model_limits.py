@@ -131,6 +131,21 @@ def test_invalid_input_names_the_field(
     still_serves(scripted_worker)
 
 
+@pytest.mark.parametrize("raw", [b"\x12\x03\xff\xfe\xfd", b"\xff\xff\xff"], ids=["bad-utf8", "not-protobuf"])
+def test_a_request_that_does_not_decode_is_invalid_argument_and_counted(
+    scripted_worker: WorkerProcess, raw: bytes
+) -> None:
+    key = 'agentos_worker_rpcs_total{code="INVALID_ARGUMENT",method="/agentos.model.v1.ModelService/Complete"}'
+    before = scripted_worker.metrics().get(key, 0.0)
+    call = scripted_worker.channel.unary_unary("/agentos.model.v1.ModelService/Complete")
+    with pytest.raises(grpc.RpcError) as err:
+        call(raw, timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (err.value.details() or "").startswith("the request is not a valid CompleteRequest: ")
+    assert scripted_worker.metrics().get(key, 0.0) == before + 1
+    still_serves(scripted_worker)
+
+
 def test_message_larger_than_the_limit_is_resource_exhausted(scripted_worker: WorkerProcess) -> None:
     huge = model_pb2.CompleteRequest(messages=[model_pb2.ChatMessage(role=2, content="x" * 60000)] * 600)
     with pytest.raises(grpc.RpcError) as err:
