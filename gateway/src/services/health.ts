@@ -6,6 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { setTimeout as sleep } from "node:timers/promises";
 import { HealthCheckResponseDesc, HealthService } from "../descriptors/builtin.js";
 import { ServingStatus } from "../pool/health-check.js";
 
@@ -15,7 +16,11 @@ export interface HealthSource {
   status(service: string): ServingStatus | undefined;
 }
 
-/** Registers Check and Watch. `watchIntervalMs` is how often Watch re-reads the status. */
+/**
+ * Registers Check and Watch. `watchIntervalMs` is how often Watch re-reads the status; a Watch sends
+ * the status first and then each change, and ends when the call is cancelled (client gone, deadline),
+ * holding at most one listener on the call's abort signal however long it runs.
+ */
 export function registerHealth(router: ConnectRouter, source: HealthSource, watchIntervalMs = 500): void {
   const check = HealthService.methods.find((m) => m.name === "Check")!;
   const watch = HealthService.methods.find((m) => m.name === "Watch")!;
@@ -33,13 +38,13 @@ export function registerHealth(router: ConnectRouter, source: HealthSource, watc
         last = s;
         yield reply(s);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, watchIntervalMs);
-        ctx.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
+      // One abort listener at a time: the timer removes its own when it fires (a listener added on
+      // each round would pile up on the call's signal for as long as the watch runs).
+      try {
+        await sleep(watchIntervalMs, undefined, { signal: ctx.signal });
+      } catch {
+        return; // cancelled: the client went away or the deadline passed
+      }
     }
   }) as never);
 }
