@@ -14,6 +14,12 @@ import { HealthService } from "../descriptors/builtin.js";
 import { ServingStatus } from "../pool/health-check.js";
 import { registerHealth } from "./health.js";
 
+/** The two methods of grpc.health.v1.Health (its descriptor is built at run time, so untyped). */
+interface HealthClient {
+  check(req: { service: string }): Promise<{ status: ServingStatus }>;
+  watch(req: { service: string }, opts: { signal: AbortSignal }): AsyncIterable<{ status: ServingStatus }>;
+}
+
 /** What the server saw of each Watch call: its signal, and when its handler finished. */
 interface WatchCall {
   signal: AbortSignal;
@@ -53,7 +59,7 @@ async function start(source: { status(service: string): ServingStatus | undefine
   });
   server = http2.createServer(adapter);
   await new Promise<void>((ok) => server!.listen(0, "127.0.0.1", ok));
-  const client = createClient(HealthService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  const client = createClient(HealthService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })) as unknown as HealthClient;
   return { client, calls };
 }
 
@@ -76,7 +82,8 @@ describe("registerHealth", () => {
     try {
       const started = await start({
         status() {
-          if (calls.length > 0) listeners.push(getEventListeners(calls[0].signal, "abort").length);
+          const call = calls[0];
+          if (call !== undefined) listeners.push(getEventListeners(call.signal, "abort").length);
           return status;
         },
       }, 10);
@@ -97,7 +104,7 @@ describe("registerHealth", () => {
 
       expect(listeners.length).toBeGreaterThanOrEqual(100);
       // Ours is added after the status is read and gone by the next read: the count never grows.
-      expect(Math.max(...listeners) - listeners[0]).toBeLessThanOrEqual(1);
+      expect(Math.max(...listeners) - listeners[0]!).toBeLessThanOrEqual(1);
       expect(warnings.filter((w) => w.includes("MaxListenersExceeded"))).toEqual([]);
 
       abort.abort();
@@ -105,7 +112,7 @@ describe("registerHealth", () => {
       expect(err).toBeInstanceOf(ConnectError);
       expect((err as ConnectError).code).toBe(Code.Canceled);
       // The server's handler ends too, and stops reading the status.
-      await Promise.race([calls[0].ended, new Promise((_, fail) => setTimeout(() => fail(new Error("Watch handler still running 10 s after cancel")), 10_000))]);
+      await Promise.race([calls[0]!.ended, new Promise((_, fail) => setTimeout(() => fail(new Error("Watch handler still running 10 s after cancel")), 10_000))]);
       const reads = listeners.length;
       await new Promise((r) => setTimeout(r, 200));
       expect(listeners.length).toBe(reads);
