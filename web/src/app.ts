@@ -29,8 +29,9 @@ export function mountApp(root: HTMLElement, config: PageConfig, storage?: Storag
   const embeddings = new EmbeddingsView(currentApi, (e) => onCallError(e));
   const status = new StatusView(currentApi, (res) => chat.sampling.setModels(res.models, res.defaultModel));
   function onCallError(error: ErrorInfo): void {
-    // A call that finds a worker down refreshes the status, so the banner tells the same story.
-    if (error.code === "UNAVAILABLE") void status.check();
+    // A call that finds a worker or the gateway down (or hanging, or gone mid-stream) refreshes the
+    // status, so the pills and the banner tell the same story.
+    if (error.code === "UNAVAILABLE" || error.code === "DEADLINE_EXCEEDED") void status.check();
   }
 
   const select = h(
