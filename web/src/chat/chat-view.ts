@@ -100,6 +100,10 @@ export class ChatView {
   async generate(): Promise<void> {
     const text = this.prompt.value.trim();
     if (text === "" || this.controller) return;
+    // Sampling values the request cannot carry are refused before the prompt is taken: nothing is sent.
+    const built = buildGenerateRequest([...this.conversation, { role: "user", text }], this.sampling.read());
+    this.sampling.showProblems(built.ok ? [] : built.problems);
+    if (!built.ok) return;
     this.prompt.value = "";
     this.conversation.push({ role: "user", text });
     this.bubble("user", text);
@@ -115,8 +119,7 @@ export class ChatView {
     this.setState("streaming");
     this.figures.clearWorker("Waiting for the first token…");
     this.figures.show({ timeToFirstTokenMs: undefined, tokensPerSecond: undefined, totalTokens: 0 }, "streaming");
-    const request = buildGenerateRequest(this.conversation, this.sampling.read());
-    const outcome = await runGeneration(this.api().model, request, {
+    const outcome = await runGeneration(this.api().model, built.request, {
       signal: controller.signal,
       onText: (chunk, figures) => {
         output.appendData(chunk);
