@@ -1,14 +1,15 @@
 import type { Api } from "../api/clients.js";
-import { describeError, type ErrorInfo } from "../api/errors.js";
+import type { ErrorInfo } from "../api/errors.js";
 import { h, replace } from "../ui/dom.js";
 import { errorView } from "../ui/error-view.js";
 import { formatMs } from "../ui/format.js";
 import { cosineMatrix } from "./cosine.js";
+import { embedTimeoutMs, runEmbed } from "./embed-call.js";
 import { heatmap } from "./heatmap.js";
 import { parseTexts } from "./texts.js";
 
 /** What the embeddings tab is doing; mirrored in the view's `data-state` attribute. */
-export type EmbeddingsState = "idle" | "loading" | "done" | "error";
+export type EmbeddingsState = "idle" | "loading" | "done" | "cancelled" | "error";
 
 /** The most texts the heatmap shows legibly; the API itself takes up to 512. */
 export const maxTexts = 12;
@@ -23,18 +24,22 @@ const sampleTexts = [
 
 /**
  * The embeddings tab: texts in, `EmbeddingService.Embed` vectors out, shown as a cosine-similarity
- * heatmap with the numbers in the cells.
+ * heatmap with the numbers in the cells. A call has a deadline ({@link embedTimeoutMs}) and a Cancel
+ * button, so a gateway that never answers cannot leave the tab waiting.
  */
 export class EmbeddingsView {
   readonly element: HTMLElement;
   private readonly input = h("textarea", { "data-testid": "texts", rows: 8, spellcheck: false });
   private readonly run = h("button", { type: "submit", class: "primary", "data-testid": "embed" }, "Embed and compare");
+  private readonly cancel = h("button", { type: "button", class: "danger", "data-testid": "embed-cancel", disabled: true }, "Cancel");
   private readonly meta = h("p", { class: "meta", "data-testid": "embed-meta" });
   private readonly output = h(
     "div",
     { class: "heatmap-wrap", "data-testid": "embed-output" },
     h("p", { class: "empty" }, "The similarity matrix of the texts' embeddings appears here."),
   );
+
+  private controller: AbortController | undefined;
 
   constructor(
     private readonly api: () => Api,
@@ -45,8 +50,9 @@ export class EmbeddingsView {
       "form",
       { class: "embed-form" },
       h("label", { class: "field" }, h("span", { class: "field-label" }, `Texts, one per line (up to ${maxTexts})`), this.input),
-      h("div", { class: "composer-actions" }, h("span", { class: "spacer" }), this.run),
+      h("div", { class: "composer-actions" }, h("span", { class: "spacer" }), this.cancel, this.run),
     );
+    this.cancel.addEventListener("click", () => this.controller?.abort());
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       void this.embed();
@@ -76,32 +82,45 @@ export class EmbeddingsView {
   private setState(state: EmbeddingsState): void {
     this.element.dataset.state = state;
     this.run.disabled = state === "loading";
+    this.cancel.disabled = state !== "loading";
   }
 
-  /** Embeds the texts and renders their similarity matrix. */
+  /** Embeds the texts and renders their similarity matrix; Cancel or the deadline ends the call. */
   async embed(): Promise<void> {
+    if (this.controller) return;
     const texts = parseTexts(this.input.value);
     if (texts.length > maxTexts) {
+      this.meta.textContent = "";
       replace(this.output, h("p", { class: "note" }, `${texts.length} texts: the heatmap shows at most ${maxTexts}.`));
       this.setState("idle");
       return;
     }
+    const controller = new AbortController();
+    this.controller = controller;
     this.setState("loading");
     this.meta.textContent = "Embedding…";
-    const started = performance.now();
-    try {
-      const res = await this.api().embedding.embed({ texts });
-      const elapsed = performance.now() - started;
-      const matrix = cosineMatrix(res.embeddings.map((e) => e.values));
-      this.meta.textContent = `${res.model} · ${res.dimensions} dimensions · ${res.totalTokens} word pieces · ${formatMs(elapsed)}`;
-      replace(this.output, heatmap(texts, matrix));
-      this.setState("done");
-    } catch (err) {
-      const error = describeError(err);
-      this.meta.textContent = "";
-      replace(this.output, errorView(error, "Embed failed"));
-      this.setState("error");
-      this.onError(error);
+    const outcome = await runEmbed(this.api().embedding, texts, { signal: controller.signal, timeoutMs: embedTimeoutMs });
+    this.controller = undefined;
+    switch (outcome.kind) {
+      case "done": {
+        const res = outcome.response;
+        const matrix = cosineMatrix(res.embeddings.map((e) => e.values));
+        this.meta.textContent = `${res.model} · ${res.dimensions} dimensions · ${res.totalTokens} word pieces · ${formatMs(outcome.elapsedMs)}`;
+        replace(this.output, heatmap(texts, matrix));
+        this.setState("done");
+        break;
+      }
+      case "cancelled":
+        this.meta.textContent = "";
+        replace(this.output, h("p", { class: "note", "data-testid": "embed-cancelled" }, "Cancelled: the Embed call was aborted."));
+        this.setState("cancelled");
+        break;
+      case "failed":
+        this.meta.textContent = "";
+        replace(this.output, errorView(outcome.error, "Embed failed"));
+        this.setState("error");
+        this.onError(outcome.error);
+        break;
     }
   }
 }
