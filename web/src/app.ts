@@ -14,6 +14,33 @@ const tabs = [
 type TabId = (typeof tabs)[number]["id"];
 
 /**
+ * The notice shown while `?api=` sends the page's calls to another origin than the page's own (or was
+ * ignored): what is typed here goes to that origin, so the page names it where it cannot be missed.
+ */
+function apiNotice(config: PageConfig): HTMLElement | null {
+  if (config.foreignOrigin !== undefined) {
+    return h(
+      "div",
+      { class: "notice", role: "status", "data-testid": "api-notice", "data-origin": config.foreignOrigin },
+      h("strong", {}, "Another origin: "),
+      "every call, with the prompts and texts typed here, goes to ",
+      h("code", {}, config.foreignOrigin),
+      ` (set by ?api= in the address), not to ${location.origin}, which served this page.`,
+    );
+  }
+  if (config.ignoredApi !== undefined) {
+    return h(
+      "div",
+      { class: "notice", role: "status", "data-testid": "api-notice" },
+      h("strong", {}, "Ignored ?api=: "),
+      h("code", {}, config.ignoredApi),
+      ` is not an http(s) URL; calls go to ${location.origin}, which served this page.`,
+    );
+  }
+  return null;
+}
+
+/**
  * Assembles the page: header (status, transport switch), banner, and the two tabs. Every call goes
  * through the clients generated from proto/, over the transport chosen in the header.
  *
@@ -90,8 +117,10 @@ export function mountApp(root: HTMLElement, config: PageConfig, storage?: Storag
     ),
   );
   root.dataset.transport = kind;
+  const notice = apiNotice(config);
   root.replaceChildren(
     header,
+    ...(notice ? [notice] : []),
     status.banner,
     h("main", {}, nav, chat.element, embeddings.element),
     h(
