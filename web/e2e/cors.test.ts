@@ -57,6 +57,10 @@ describe("CORS for the playground on another origin", () => {
     it(`calls a gateway that allows its origin (${transport})`, async () => {
       const { p } = await openCrossOrigin(allowing, transport);
       expect(new URL(p.page.url()).origin).not.toBe(new URL(allowing.url).origin);
+      // The page says, visibly, that its calls go to another origin, and names it.
+      const notice = await p.apiNotice();
+      expect(notice).toContain(`goes to ${allowing.url}`);
+      expect(notice).toContain(`not to ${site.origin}`);
       expect(await p.status("model")).toBe("up");
       await p.send(meshPrompt);
       const seen = await p.watchStream();

@@ -54,11 +54,36 @@ export class PlaygroundPage {
     await this.page.fill(`[data-testid=${name}]`, value);
   }
 
-  /** Types a prompt and presses Enter; resolves once the call has started streaming (or failed at once). */
-  async send(prompt: string): Promise<void> {
+  /** Types a prompt and presses Enter, without waiting for anything (the page may refuse to send it). */
+  async submit(prompt: string): Promise<void> {
     await this.page.click("[data-testid=tab-chat]");
     await this.page.fill("[data-testid=prompt]", prompt);
     await this.page.press("[data-testid=prompt]", "Enter");
+  }
+
+  /** The messages shown under the sampling fields for values that were not sent (none: empty). */
+  async samplingProblems(): Promise<string[]> {
+    return this.page.$$eval("[data-testid=sampling-problems]:not([hidden]) [data-testid=error]", (els) => els.map((e) => e.textContent ?? ""));
+  }
+
+  /** The notice shown when the page's calls go to another origin (?api=), or null when there is none. */
+  async apiNotice(): Promise<string | null> {
+    const notice = this.page.locator("[data-testid=api-notice]");
+    return (await notice.count()) > 0 && (await notice.isVisible()) ? await notice.textContent() : null;
+  }
+
+  /** Waits until both status pills show `status` (after a refresh the page started by itself). */
+  async waitForStatus(status: "up" | "down", timeoutMs = 30_000): Promise<void> {
+    await this.page.waitForFunction(
+      (s) => ["model", "embedding"].every((n) => document.querySelector(`[data-testid=status-${n}]`)?.getAttribute("data-status") === s),
+      status,
+      { timeout: timeoutMs },
+    );
+  }
+
+  /** Types a prompt and presses Enter; resolves once the call has started streaming (or failed at once). */
+  async send(prompt: string): Promise<void> {
+    await this.submit(prompt);
     await this.page.waitForSelector("[data-testid=answer]", { state: "attached" });
   }
 

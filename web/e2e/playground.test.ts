@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddingService } from "../../gen/ts/agentos/embedding/v1/embedding_pb.js";
+import { embedTimeoutMs } from "../src/embeddings/embed-call.js";
 import { launchBrowser, type Browser } from "./browser.js";
 import { longPrompt, meshAnswer, meshPrompt, modelScript, pairedTexts } from "./fixtures.js";
 import {
@@ -24,6 +25,7 @@ import {
 } from "./mesh.js";
 import { PlaygroundPage, type HeatCell } from "./playground-page.js";
 import { artifactsDir, freePort } from "./processes.js";
+import { serveStatic } from "./static-server.js";
 
 let dist: string;
 let model: ModelWorker;
@@ -112,6 +114,35 @@ async function waitForMetric(what: () => Promise<number>, want: number, timeoutM
 const tokensGenerated = () => metric(model.metricsUrl, "agentos_model_tokens_generated_total");
 const cancelledGenerations = () => metric(model.metricsUrl, "agentos_model_generations_total", { outcome: "cancelled" });
 const activeGenerations = () => metric(model.metricsUrl, "agentos_model_active_generations");
+const generations = () => metric(model.metricsUrl, "agentos_model_generations_total");
+
+describe("the playground against a gateway that accepts calls and never answers", () => {
+  it("Embed carries a deadline, and Cancel ends it", async () => {
+    const hung = await serveStatic(dist, await freePort(), { hangApi: true });
+    const page = await browser.newPage();
+    try {
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      await page.addInitScript(() => localStorage.clear());
+      await page.goto(`${hung.origin}/#embeddings`);
+      const call = page.waitForRequest((r) => r.url().endsWith("/agentos.embedding.v1.EmbeddingService/Embed"));
+      await page.click("[data-testid=embed]");
+      expect((await call).headers()["connect-timeout-ms"]).toBe(String(embedTimeoutMs));
+      await page.waitForSelector("[data-testid=embeddings][data-state=loading]");
+      expect(await page.textContent("[data-testid=embed-meta]")).toBe("Embedding…");
+      expect(await page.isDisabled("[data-testid=embed]")).toBe(true);
+
+      await page.click("[data-testid=embed-cancel]");
+      await page.waitForSelector("[data-testid=embeddings][data-state=cancelled]");
+      expect(await page.isEnabled("[data-testid=embed]")).toBe(true);
+      expect(await page.isDisabled("[data-testid=embed-cancel]")).toBe(true);
+      expect(await page.textContent("[data-testid=embed-meta]")).toBe("");
+      expect(await page.textContent("[data-testid=embed-cancelled]")).toContain("Cancelled");
+    } finally {
+      await page.close();
+      await hung.close();
+    }
+  });
+});
 
 describe("the playground served by the gateway", () => {
   it("loads at / and finds both workers up with ListModels and ListEmbeddingModels", async () => {
@@ -120,6 +151,7 @@ describe("the playground served by the gateway", () => {
     expect(await p.status("model")).toBe("up");
     expect(await p.status("embedding")).toBe("up");
     expect(await p.page.isHidden("[data-testid=banner]")).toBe(true);
+    expect(await p.apiNotice()).toBeNull(); // calls go to the page's own origin
     expect(await p.page.textContent("[data-testid=status-model]")).toContain("scripted");
     expect(await p.page.textContent("[data-testid=status-embedding]")).toContain("384d");
     const models = await p.page.$$eval("[data-testid=model] option", (os) => os.map((o) => (o as HTMLOptionElement).value));
@@ -188,6 +220,51 @@ describe("the playground served by the gateway", () => {
     await p.page.close();
   });
 
+  it("refuses sampling values the request cannot carry, says why, and sends nothing", async () => {
+    const p = await openPage();
+    const before = await generations();
+    for (const [field, value, why] of [
+      ["max-tokens", "-5", 'Max tokens "-5" is negative'],
+      ["max-tokens", "0.5", 'Max tokens "0.5" is not a whole number'],
+      ["max-tokens", "1e10", 'Max tokens "1e10" is more than max_tokens can carry (4294967295)'],
+    ] as const) {
+      await p.setSampling(field, value);
+      await p.submit(meshPrompt);
+      const problems = await p.samplingProblems();
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0]).toContain(why);
+      expect(problems[0]).toContain("not sent");
+    }
+    await p.setSampling("max-tokens", "64");
+    await p.setSampling("seed", "-3");
+    await p.useTransport("connect-binary");
+    await p.submit(meshPrompt);
+    expect((await p.samplingProblems())[0]).toContain('Seed "-3" is negative');
+    // Nothing was sent: no answer, the prompt is still there, the worker generated nothing.
+    expect(await p.page.locator("[data-testid=answer]").count()).toBe(0);
+    expect(await p.page.inputValue("[data-testid=prompt]")).toBe(meshPrompt);
+    expect(await p.page.getAttribute("[data-testid=seed]", "aria-invalid")).toBe("true");
+    expect(await generations()).toBe(before);
+
+    // A value the request can carry goes as typed, over the binary encoding too, for the server to judge.
+    await p.setSampling("seed", "");
+    await p.setSampling("max-tokens", "9000");
+    await p.send(meshPrompt);
+    expect(await p.waitForEnd()).toBe("error");
+    expect(await p.samplingProblems()).toEqual([]);
+    const error = await p.answerError();
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.text).toContain("max_tokens");
+    await p.page.close();
+  });
+
+  it("ignores an ?api= that is not an http(s) URL, says so, and calls its own origin", async () => {
+    const p = await openPage(`${gateway.url}/?api=${encodeURIComponent("javascript:alert(1)")}`);
+    expect(await p.apiNotice()).toContain("Ignored ?api=: javascript:alert(1) is not an http(s) URL");
+    expect(await p.status("model")).toBe("up");
+    await p.page.close();
+  });
+
   it("renders the cosine similarities of real MiniLM embeddings as a heatmap with numbers", async () => {
     const p = await openPage();
     const cells = await p.embed(pairedTexts);
@@ -201,6 +278,14 @@ describe("the playground served by the gateway", () => {
     expect(m[stocks]?.[rates] as number).toBeGreaterThan((m[kitten]?.[rates] as number) + 0.2);
     expect(await p.page.textContent("[data-testid=embed-meta]")).toContain("384 dimensions");
     await p.page.screenshot({ path: join(artifactsDir, "web-embeddings.png") });
+
+    // Too many texts: a note, and the previous run's figures are gone with its heatmap.
+    const thirteen = Array.from({ length: 13 }, (_, i) => `text number ${i}`);
+    await p.page.fill("[data-testid=texts]", thirteen.join("\n"));
+    await p.page.click("[data-testid=embed]");
+    await p.page.waitForSelector("[data-testid=embed-output] .note");
+    expect(await p.page.textContent("[data-testid=embed-output]")).toContain("13 texts: the heatmap shows at most 12");
+    expect(await p.page.textContent("[data-testid=embed-meta]")).toBe("");
     await p.page.close();
   });
 
@@ -261,6 +346,27 @@ describe("the playground served by the gateway", () => {
       await p.page.close();
     } finally {
       await down.proc.stop();
+    }
+  });
+
+  it("shows a connection lost mid-stream as UNAVAILABLE, and finds the gateway down", async () => {
+    const lost = await startGateway("web-playground-gateway-lost", { model: model.address, embedding: embedding.address, staticDir: dist });
+    try {
+      const p = await openPage(`${lost.url}/`);
+      expect(await p.status("model")).toBe("up");
+      await p.send(longPrompt);
+      await p.waitForTokens(3);
+      await lost.proc.stop("SIGKILL"); // the gateway dies with the stream open
+      expect(await p.waitForEnd()).toBe("error");
+      const error = await p.answerError();
+      expect(error.code).toBe("UNAVAILABLE");
+      expect(error.text).toContain(`lost the connection to the gateway at ${lost.url} during the stream`);
+      // The failed call refreshed the status: both pills and the banner say the gateway is gone.
+      await p.waitForStatus("down");
+      expect(await p.page.getAttribute("[data-testid=banner] [data-testid=error]", "data-code")).toBe("UNAVAILABLE");
+      await p.page.close();
+    } finally {
+      await lost.proc.stop();
     }
   });
 

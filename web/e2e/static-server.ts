@@ -11,15 +11,28 @@ const types: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-/** A static file server on its own port: a second origin for the CORS tests. */
+/**
+ * A static file server on its own port: a second origin for the CORS tests, or (with `hangApi`) a
+ * gateway that serves the page but accepts its API calls and never answers them.
+ */
 export interface StaticServer {
   readonly origin: string;
   close(): Promise<void>;
 }
 
+/** What else the static server does. */
+export interface StaticOptions {
+  /** Accept every API call (a path starting with /agentos.) and never answer it, as a hung gateway does. */
+  readonly hangApi?: boolean;
+}
+
 /** Serves the files under `dir` on 127.0.0.1:`port` (GET only; `/` is index.html). */
-export async function serveStatic(dir: string, port: number): Promise<StaticServer> {
+export async function serveStatic(dir: string, port: number, options: StaticOptions = {}): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
+    if (options.hangApi && (req.url ?? "").startsWith("/agentos.")) {
+      req.resume(); // read the call, answer nothing
+      return;
+    }
     const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
     const file = join(dir, path === "/" ? "index.html" : path);
     if (req.method !== "GET" || !file.startsWith(dir)) {
@@ -38,6 +51,10 @@ export async function serveStatic(dir: string, port: number): Promise<StaticServ
   await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
   };
 }
