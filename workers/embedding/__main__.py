@@ -24,8 +24,9 @@ log = logging.getLogger("workers.embedding")
 class LazyModel:
     """Holds the model once loaded; ``load`` ends with a real embedding (the warm-up)."""
 
-    def __init__(self, model_dir: str | None) -> None:
+    def __init__(self, model_dir: str | None, max_queued_chars: int) -> None:
         self.model_dir = model_dir
+        self.max_queued_chars = max_queued_chars
         self.batcher: Any = None
 
     async def load(self) -> None:
@@ -37,7 +38,7 @@ class LazyModel:
             model = await asyncio.to_thread(MiniLM, Path(self.model_dir) if self.model_dir else None)
         except (OSError, ValueError, KeyError) as err:
             raise StartupError(f"cannot load the embedding model: {err}") from None
-        self.batcher = Batcher(model)
+        self.batcher = Batcher(model, max_queued_chars=self.max_queued_chars)
         self.batcher.start()
         probe = await self.batcher.embed(["warm-up", "the worker is ready"])
         if probe.vectors.shape != (2, model.dimensions):
@@ -70,15 +71,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="BLAS threads of the model; 0 = every core. 1 is the default: on a busy machine, "
         "spinning BLAS threads slowed embeddings up to 25x",
     )
+    parser.add(
+        "--max-queued-chars",
+        type=int,
+        default=32 * 2**20,
+        help="characters of text that may wait for the model; a request past it gets RESOURCE_EXHAUSTED",
+    )
     config = parser.parse(argv)
     if config.threads < 0:
         parser.error("--threads must be >= 0")
+    if config.max_queued_chars < 1:
+        parser.error("--max-queued-chars must be >= 1")
     if config.threads:  # before numpy loads its BLAS
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[name] = str(config.threads)
     from workers.embedding.servicer import EmbeddingServicer
 
-    holder = LazyModel(config.model_dir or None)
+    holder = LazyModel(config.model_dir or None, config.max_queued_chars)
 
     def add(server) -> None:  # type: ignore[no-untyped-def]
         assert holder.batcher is not None

@@ -118,11 +118,27 @@ def test_a_rule_broken_by_every_text_is_invalid_argument_with_a_short_status(
     details = err.value.details() or ""
     assert details.startswith("invalid EmbedRequest: texts[0]: must be at least 1 characters")
     assert details.endswith("; ... and 502 more")
-    status = status_pb2.Status.FromString(dict(err.value.trailing_metadata() or ())["grpc-status-details-bin"])
+    status = status_pb2.Status.FromString(
+        dict(err.value.trailing_metadata() or ())["grpc-status-details-bin"]
+    )
     bad = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad)
     assert 0 < len(bad.field_violations) < 512
     assert bad.field_violations[0].field == "texts[0]"
+
+
+def test_a_request_given_up_on_stops_holding_the_model(embedding_worker: WorkerProcess) -> None:
+    """512 long texts with a short deadline: the worker drops the rest of them, the next request is served."""
+    texts_embedded = "agentos_embedding_texts_total"
+    before = embedding_worker.metrics()[texts_embedded]
+    with pytest.raises(grpc.RpcError) as err:
+        stub(embedding_worker).Embed(
+            pb.EmbedRequest(texts=[f"{i} " + "word " * 600 for i in range(512)]), timeout=0.5
+        )
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert stub(embedding_worker).Embed(pb.EmbedRequest(texts=["next"]), timeout=60).dimensions == 384
+    # The abandoned request's texts left in the queue were never embedded (one run is ~10 of them).
+    assert embedding_worker.metrics()[texts_embedded] - before < 256
 
 
 def test_list_models_and_health(embedding_worker: WorkerProcess) -> None:
