@@ -58,7 +58,7 @@ async function main(): Promise<number> {
     config,
     processMetrics: true,
     // REST/JSON for curl (google.api.http routes, SSE/NDJSON streams) and /openapi.json.
-    httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })],
+    httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transportFor("rest") })],
   });
   const scheme = config.tls ? "https" : "http";
   console.log(`gateway listening on ${scheme}://${config.host}:${gateway.port} (config ${file})`);

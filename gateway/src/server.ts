@@ -15,7 +15,7 @@
  *    implementations (`proxy/decoded.ts`) call the worker through the pools.
  * 6. **Extension point for non-RPC HTTP**: the `httpHandlers` given to `build()`, in order; the first one
  *    that resolves `true` has answered. This is where the REST/JSON transcoder
- *    (`createRestHandler({ services: gateway.services, transport: gateway.transport })` from
+ *    (`createRestHandler({ services: gateway.services, transport: gateway.transportFor("rest") })` from
  *    gateway/src/rest), `/openapi.json` (gateway/src/openapi) and anything else plug in. They run
  *    before the static web client.
  * 7. Static files of the web client (`staticDir`, web/dist) at "/".
@@ -23,7 +23,9 @@
  *
  * **Transport for in-process callers**: {@link Gateway.transport} is a connect `Transport` that reaches
  * every routed service through the pools (balancing, health, breakers, retries, deadlines,
- * cancellation). Handlers in step 6 receive it through `build({ httpHandlers: (g) => [...] })`.
+ * cancellation). Handlers in step 6 receive it through `build({ httpHandlers: (g) => [...] })`. Every
+ * call through it, as through the relays and connect-node, is counted in `agentos_gateway_calls_total`
+ * with its client protocol (`grpc`, `grpc-web`, `connect`, `rest`, `in-process`).
  *
  * @example
  *   const gateway = await build({ config: { ...defaultConfig(), port: 0, pools } });
@@ -31,7 +33,7 @@
  *   await gateway.close();
  *
  * @example REST transcoder wiring (gateway/src/rest)
- *   await build({ config, httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })] });
+ *   await build({ config, httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transportFor("rest") })] });
  */
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -70,8 +72,10 @@ export interface Gateway {
   readonly port: number;
   /** The worker services routed (enabled pools whose descriptors are known). */
   readonly services: DescService[];
-  /** Reaches any routed service through the pools; for REST and other in-process callers. */
+  /** Reaches any routed service through the pools; for in-process callers (counted as `in-process`). */
   readonly transport: Transport;
+  /** The same transport with its calls counted under another `protocol` label (e.g. `rest`). */
+  transportFor(protocol: string): Transport;
   readonly pools: Pool[];
   readonly metrics: GatewayMetrics;
   readonly catalog: Catalog;
@@ -208,7 +212,8 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   });
 
   const cors = createCors(config.cors);
-  const transport = createPoolTransport((path) => routes.get(path));
+  const lookup = (path: string) => routes.get(path);
+  const transport = createPoolTransport(lookup);
   const handlers: HttpHandler[] = [];
   const notFound = (res: NodeResponse) => {
     res.writeHead(404, { "content-type": "text/plain" });
@@ -285,6 +290,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
     port: listener.port,
     services,
     transport,
+    transportFor: (protocol) => createPoolTransport(lookup, protocol),
     pools,
     metrics,
     catalog,

@@ -89,9 +89,10 @@ export interface ReplicaStats {
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, "half-open": 2 };
 
-/** gRPC code names as used in the `code` label (OK, CANCELLED, ...). */
+/** gRPC's own code names as used in the `code` label (OK, CANCELLED, ...), as the workers' metrics use them. */
 export function codeName(code: Code | 0): string {
   if (code === 0) return "OK";
+  if (code === Code.Canceled) return "CANCELLED"; // connect-es spells the enum member the American way
   return Code[code]!.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 

@@ -13,8 +13,9 @@ import type { GrpcStatus } from "../grpc/status.js";
 import type { NodeResponse } from "../http/types.js";
 import { openUpstreamBuffered } from "../upstream/open.js";
 import type { UpstreamCall } from "../upstream/open.js";
-import { effectiveTimeout } from "../upstream/route.js";
+import { effectiveTimeout, statsOf } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
+import type { MethodStats } from "../metrics/metrics.js";
 
 const TIMEOUT_RE = /^\d{1,10}$/;
 
@@ -106,8 +107,12 @@ export class ConnectCall {
   clientGone = false;
   upstream: UpstreamCall | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly stats: MethodStats;
+  private readonly t0: number;
 
-  constructor(res: NodeResponse, timeoutMs: number | undefined, onTimeout: () => void) {
+  constructor(route: Route, res: NodeResponse, timeoutMs: number | undefined, onTimeout: () => void) {
+    this.stats = statsOf(route, "connect");
+    this.t0 = this.stats.begin();
     if (timeoutMs !== undefined) {
       this.timer = setTimeout(() => {
         this.clientGone = true;
@@ -116,7 +121,7 @@ export class ConnectCall {
       }, timeoutMs);
     }
     res.on("close", () => {
-      if (!this.finish()) return;
+      if (!this.finish(Code.Canceled)) return;
       this.clientGone = true;
       this.upstream?.cancel();
     });
@@ -135,11 +140,12 @@ export class ConnectCall {
     });
   }
 
-  /** Marks the call ended and disarms the deadline; false when it had already ended. */
-  finish(): boolean {
+  /** Marks the call ended with `code` (counted in the metrics) and disarms the deadline; false when it had already ended. */
+  finish(code: Code | 0): boolean {
     if (this.finished) return false;
     this.finished = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.stats.end(this.t0, code);
     return true;
   }
 }

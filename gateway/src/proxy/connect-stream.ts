@@ -43,7 +43,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
   const h = req.headers;
   const json = connectCodec(h["content-type"], true) === "json";
   const { timeoutMs, deadline } = connectDeadline(route, h);
-  const state = new ConnectCall(res, timeoutMs, () => end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
+  const state = new ConnectCall(route, res, timeoutMs, () => end({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   const head = (md?: IncomingHttpHeaders) => {
     if (res.headersSent) return;
@@ -59,7 +59,7 @@ export function proxyConnectStream(route: Route, req: NodeRequest, res: NodeResp
 
   /** Ends the stream with the end-of-stream message: the status (when not OK) and the trailers. */
   const end = (status: GrpcStatus | undefined, trailers?: IncomingHttpHeaders) => {
-    if (!state.finish()) return;
+    if (!state.finish(status?.code ?? 0)) return;
     if (res.destroyed || res.writableEnded) return;
     head();
     let err: ConnectError | undefined;

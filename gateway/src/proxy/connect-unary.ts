@@ -75,11 +75,11 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
   const json = connectCodec(h["content-type"], false) === "json";
   const gzipOk = acceptsGzip(h["accept-encoding"]);
   const { timeoutMs, deadline } = connectDeadline(route, h);
-  const state = new ConnectCall(res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
+  const state = new ConnectCall(route, res, timeoutMs, () => fail({ code: Code.DeadlineExceeded, message: "the operation timed out", details: [] }));
 
   /** Answers with `body`, or with the worker's frame in `chunks` from byte 5 on (not copied, see Chunks). */
-  const send = (status: number, contentType: string, body: Buffer | Chunks, md: Metadata, early = false) => {
-    if (!state.finish()) return;
+  const send = (code: Code | 0, status: number, contentType: string, body: Buffer | Chunks, md: Metadata, early = false) => {
+    if (!state.finish(code)) return;
     if (res.headersSent || res.destroyed) return;
     const out: OutgoingHttpHeaders = { "content-type": contentType };
     addMetadata(out, md);
@@ -103,7 +103,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
   const fail = (status: GrpcStatus, md: Metadata = {}, early = false) => {
     const err = new ConnectError(status.message, status.code === 0 ? Code.Unknown : status.code);
     err.details = status.details.map((d) => ({ type: d.type, value: d.value }));
-    send(codeToHttpStatus(err.code), "application/json", Buffer.from(errorToJsonBytes(err, {})), md, early);
+    send(err.code, codeToHttpStatus(err.code), "application/json", Buffer.from(errorToJsonBytes(err, {})), md, early);
   };
 
   const request = new Chunks();
@@ -166,7 +166,7 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
         if (layout.whole === 1 && layout.unfinished === 0 && layout.largest <= route.maxResponseBytes && (layout.firstFlags & FLAG_COMPRESSED) === 0) {
           call.gotStatus = true;
           call.finish("ok");
-          return send(200, contentTypeUnaryProto, response, { headers: rh, trailers });
+          return send(0, 200, contentTypeUnaryProto, response, { headers: rh, trailers });
         }
       }
       const all = response.whole();
@@ -211,14 +211,14 @@ export function proxyConnectUnary(route: Route, req: NodeRequest, res: NodeRespo
       call.finish("ok");
       if (status.code !== 0) return fail(status, { headers: rh, trailers });
       if (message === undefined) return fail({ code: Code.Unimplemented, message: "protocol error: worker sent no message for a unary method", details: [] });
-      if (!json) return send(200, contentTypeUnaryProto, message, { headers: rh, trailers });
+      if (!json) return send(0, 200, contentTypeUnaryProto, message, { headers: rh, trailers });
       let body: Buffer;
       try {
         body = asBuffer(binaryToJson(route, message));
       } catch (e) {
         return fail(statusOf(e, Code.Internal), { headers: rh, trailers });
       }
-      send(200, contentTypeUnaryJson, body, { headers: rh, trailers });
+      send(0, 200, contentTypeUnaryJson, body, { headers: rh, trailers });
     });
     up.on("close", () => {
       if (state.finished) return;

@@ -14,6 +14,7 @@ import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { callUpstream, callUpstreamUnary, isUpstreamError } from "../upstream/client.js";
+import { statsOf } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
 
 function options(ctx: HandlerContext) {
@@ -40,6 +41,14 @@ async function* encodeAll(desc: DescMessage, requests: AsyncIterable<MessageShap
   for await (const r of requests) yield toBinary(desc, r);
 }
 
+/** The `protocol` label of a call connect-node decodes, from its content type. */
+function protocolOf(ctx: HandlerContext): string {
+  const type = ctx.requestHeader.get("content-type") ?? "";
+  if (type.startsWith("application/grpc-web")) return "grpc-web";
+  if (type.startsWith("application/grpc")) return "grpc"; // over HTTP/1.1, or compressed
+  return "connect";
+}
+
 /** Registers the decoding proxy implementation of one method. */
 export function registerDecoded(router: ConnectRouter, route: Route): void {
   const m = route.method as DescMethod;
@@ -55,14 +64,20 @@ export function registerDecoded(router: ConnectRouter, route: Route): void {
     case "unary":
     case "client_streaming": {
       const impl = async (req: MessageShape<DescMessage> | AsyncIterable<MessageShape<DescMessage>>, ctx: HandlerContext) => {
-        const body = m.methodKind === "unary" ? toBinary(input, req as MessageShape<DescMessage>) : encodeAll(input, req as AsyncIterable<MessageShape<DescMessage>>);
+        const stats = statsOf(route, protocolOf(ctx));
+        const t0 = stats.begin();
         try {
+          const body = m.methodKind === "unary" ? toBinary(input, req as MessageShape<DescMessage>) : encodeAll(input, req as AsyncIterable<MessageShape<DescMessage>>);
           const res = await callUpstreamUnary(route, options(ctx), body);
           copy(res.header, ctx.responseHeader);
           copy(res.trailer, ctx.responseTrailer);
-          return decode(res.message);
+          const message = decode(res.message);
+          stats.end(t0, 0);
+          return message;
         } catch (e) {
-          throw relayError(e, ctx);
+          const err = relayError(e, ctx);
+          stats.end(t0, err.code);
+          throw err;
         }
       };
       router.rpc(m as never, impl as never);
@@ -71,20 +86,33 @@ export function registerDecoded(router: ConnectRouter, route: Route): void {
     case "server_streaming":
     case "bidi_streaming": {
       const impl = async function* (req: MessageShape<DescMessage> | AsyncIterable<MessageShape<DescMessage>>, ctx: HandlerContext) {
-        const body = m.methodKind === "server_streaming" ? toBinary(input, req as MessageShape<DescMessage>) : encodeAll(input, req as AsyncIterable<MessageShape<DescMessage>>);
-        let res;
+        const stats = statsOf(route, protocolOf(ctx));
+        const t0 = stats.begin();
+        // Until the stream ends one way or another: a client that stops reading ends it with return().
+        let code: Code | 0 = Code.Canceled;
         try {
-          res = await callUpstream(route, options(ctx), body);
-        } catch (e) {
-          throw relayError(e, ctx);
-        }
-        copy(res.header, ctx.responseHeader);
-        try {
-          for await (const msg of res.messages) yield decode(msg);
-          copy(res.trailer, ctx.responseTrailer);
-        } catch (e) {
-          if (isUpstreamError(e)) e.responseHeader = new Headers();
-          throw relayError(e, ctx);
+          const body = m.methodKind === "server_streaming" ? toBinary(input, req as MessageShape<DescMessage>) : encodeAll(input, req as AsyncIterable<MessageShape<DescMessage>>);
+          let res;
+          try {
+            res = await callUpstream(route, options(ctx), body);
+          } catch (e) {
+            const err = relayError(e, ctx);
+            code = err.code;
+            throw err;
+          }
+          copy(res.header, ctx.responseHeader);
+          try {
+            for await (const msg of res.messages) yield decode(msg);
+            copy(res.trailer, ctx.responseTrailer);
+            code = 0;
+          } catch (e) {
+            if (isUpstreamError(e)) e.responseHeader = new Headers();
+            const err = relayError(e, ctx);
+            code = err.code;
+            throw err;
+          }
+        } finally {
+          stats.end(t0, code);
         }
       };
       router.rpc(m as never, impl as never);

@@ -12,6 +12,7 @@ import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShap
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { StreamResponse, Transport, UnaryResponse } from "@connectrpc/connect";
 import { callUpstream, callUpstreamUnary, isUpstreamError } from "../upstream/client.js";
+import { statsOf } from "../upstream/route.js";
 import type { Route } from "../upstream/route.js";
 
 function merged(e: unknown): ConnectError {
@@ -25,8 +26,11 @@ function merged(e: unknown): ConnectError {
   return ConnectError.from(e);
 }
 
-/** Creates the pooled transport; `routes` maps a full service name to the routes of its methods. */
-export function createPoolTransport(lookup: (path: string) => Route | undefined): Transport {
+/**
+ * Creates the pooled transport; `lookup` finds the route of a method path. Its calls are counted in the
+ * gateway's call metrics under `protocol` (e.g. `rest` for the REST transcoder's transport).
+ */
+export function createPoolTransport(lookup: (path: string) => Route | undefined, protocol = "in-process"): Transport {
   const route = (typeName: string, name: string): Route => {
     const r = lookup(`/${typeName}/${name}`);
     if (!r) throw new ConnectError(`${typeName}/${name} is not routed by this gateway`, Code.Unimplemented);
@@ -47,18 +51,24 @@ export function createPoolTransport(lookup: (path: string) => Route | undefined)
     ): Promise<UnaryResponse<I, O>> {
       const r = route(method.parent.typeName, method.name);
       const o = opts(signal, timeoutMs, header);
+      const stats = statsOf(r, protocol);
+      const t0 = stats.begin();
       try {
         const res = await callUpstreamUnary(r, o, toBinary(method.input, create(method.input, input)));
+        const message = fromBinary(method.output, res.message) as MessageShape<O>;
+        stats.end(t0, 0);
         return {
           stream: false,
           service: method.parent,
           method,
           header: res.header,
           trailer: res.trailer,
-          message: fromBinary(method.output, res.message) as MessageShape<O>,
+          message,
         };
       } catch (e) {
-        throw merged(e);
+        const err = merged(e);
+        stats.end(t0, err.code);
+        throw err;
       }
     },
     async stream<I extends DescMessage, O extends DescMessage>(
@@ -70,11 +80,22 @@ export function createPoolTransport(lookup: (path: string) => Route | undefined)
     ): Promise<StreamResponse<I, O>> {
       const r = route(method.parent.typeName, method.name);
       const o = opts(signal, timeoutMs, header);
+      const stats = statsOf(r, protocol);
+      const t0 = stats.begin();
+      let ended = false;
+      const end = (code: Code | 0) => {
+        if (ended) return;
+        ended = true;
+        stats.end(t0, code);
+      };
       let body: Uint8Array | AsyncIterable<Uint8Array>;
       if (method.methodKind === "server_streaming") {
         let one: Uint8Array | undefined;
         for await (const m of input) one = toBinary(method.input, create(method.input, m));
-        if (one === undefined) throw new ConnectError("server-streaming call without a request message", Code.InvalidArgument);
+        if (one === undefined) {
+          end(Code.InvalidArgument);
+          throw new ConnectError("server-streaming call without a request message", Code.InvalidArgument);
+        }
         body = one;
       } else {
         body = (async function* () {
@@ -85,7 +106,9 @@ export function createPoolTransport(lookup: (path: string) => Route | undefined)
       try {
         res = await callUpstream(r, o, body);
       } catch (e) {
-        throw merged(e);
+        const err = merged(e);
+        end(err.code);
+        throw err;
       }
       const messages = res.messages;
       return {
@@ -97,8 +120,13 @@ export function createPoolTransport(lookup: (path: string) => Route | undefined)
         message: (async function* () {
           try {
             for await (const m of messages) yield fromBinary(method.output, m) as MessageShape<O>;
+            end(0);
           } catch (e) {
-            throw merged(e);
+            const err = merged(e);
+            end(err.code);
+            throw err;
+          } finally {
+            end(Code.Canceled); // the caller stopped reading before the end
           }
         })(),
       };

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   gateway = await build({
     config: { ...defaultConfig(), host: "127.0.0.1", port: 0, pools: [pool] },
-    httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transport })],
+    httpHandlers: (g) => [createRestHandler({ services: g.services, transport: g.transportFor("rest") })],
   });
   await gateway.waitReady(60_000).catch((err: unknown) => {
     throw new Error(`${String(err)}\nworker output:\n${worker.output()}`);

@@ -21,6 +21,8 @@ export interface Route {
   metrics: GatewayMetrics;
   /** The method's figures for gRPC clients (the raw relay), looked up on its first call. */
   grpcStats?: MethodStats;
+  /** The method's figures for the other client protocols, by protocol label (see {@link statsOf}). */
+  stats?: Record<string, MethodStats>;
   /**
    * The method's messages in the Connect JSON codec, with the JSON options and size limits connect-node
    * is given, so the Connect relays (proxy/connect-relay.ts) read and write JSON exactly as it would.
@@ -63,4 +65,13 @@ export function effectiveTimeout(route: Route, clientMs: number | undefined): nu
   let t = clientMs ?? (defaultTimeoutMs > 0 ? defaultTimeoutMs : undefined);
   if (maxTimeoutMs > 0 && (t === undefined || t > maxTimeoutMs)) t = maxTimeoutMs;
   return t;
+}
+
+/**
+ * The method's call figures for clients of `protocol` (the `protocol` label of
+ * `agentos_gateway_calls_total`: `grpc`, `grpc-web`, `connect`, `rest`, `in-process`), looked up once.
+ */
+export function statsOf(route: Route, protocol: string): MethodStats {
+  const all = (route.stats ??= {});
+  return (all[protocol] ??= route.metrics.method(route.pool.service, route.method.name, protocol));
 }

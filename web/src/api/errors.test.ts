@@ -7,6 +7,7 @@ describe("codeName", () => {
     expect(codeName(Code.InvalidArgument)).toBe("INVALID_ARGUMENT");
     expect(codeName(Code.Unavailable)).toBe("UNAVAILABLE");
     expect(codeName(Code.DeadlineExceeded)).toBe("DEADLINE_EXCEEDED");
+    expect(codeName(Code.Canceled)).toBe("CANCELLED");
   });
 });
 

@@ -8,8 +8,9 @@ export interface ErrorInfo {
   readonly message: string;
 }
 
-/** "InvalidArgument" → "INVALID_ARGUMENT". */
+/** "InvalidArgument" → "INVALID_ARGUMENT"; gRPC's own names (CANCELLED, as the gateway's and workers' metrics say). */
 export function codeName(code: Code): string {
+  if (code === Code.Canceled) return "CANCELLED";
   const name = Code[code] ?? "Unknown";
   return name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
