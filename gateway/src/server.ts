@@ -216,7 +216,7 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   const transport = createPoolTransport(lookup);
   const handlers: HttpHandler[] = [];
   const notFound = (res: NodeResponse) => {
-    res.writeHead(404, { "content-type": "text/plain" });
+    res.writeHead(404, { "content-type": "text/plain", "x-content-type-options": "nosniff" });
     res.end("not found\n");
   };
 
@@ -284,7 +284,17 @@ export async function build(opts: BuildOptions): Promise<Gateway> {
   };
 
   for (const p of pools) p.start();
-  const listener: Listener = await listen({ host: config.host, port: config.port, tls, handler: handle, onStream, onSession: keepAliveSessions });
+  const listener: Listener = await listen({
+    host: config.host,
+    port: config.port,
+    tls,
+    handler: handle,
+    onStream,
+    onSession: keepAliveSessions,
+    classifyTimeoutMs: config.timeouts.protocolMs,
+    headersTimeoutMs: config.timeouts.headersMs,
+    http2IdleTimeoutMs: config.timeouts.http2IdleMs,
+  });
 
   const gateway: Gateway = {
     port: listener.port,

@@ -43,6 +43,12 @@ describe("configFrom", () => {
     expect(c.pools[0]).toMatchObject({ service: "a.v1.S", healthCheck: { intervalMs: 500, timeoutMs: 50, service: "" }, retry: { maxAttempts: 3 } });
   });
 
+  it("reads the client connection timeouts", () => {
+    expect(configFrom({}).timeouts).toEqual({ protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 300_000 });
+    expect(configFrom({ timeouts: { headersMs: 5000, http2IdleMs: 0 } }).timeouts).toEqual({ protocolMs: 10_000, headersMs: 5000, http2IdleMs: 0 });
+    expect(() => configFrom({ timeouts: { protocolMs: -1 } })).toThrow(/timeouts.protocolMs: expected a number >= 0/);
+  });
+
   it("rejects bad values with the field's path", () => {
     expect(() => configFrom({ pools: { "a.v1.S": { addresses: ["no-port"] } } })).toThrow(ConfigError);
     expect(() => configFrom({ pools: { "a.v1.S": { addresses: ["no-port"] } } })).toThrow(/pools.a.v1.S.addresses\[0\]: "no-port" is not host:port/);

@@ -89,6 +89,12 @@ export interface GatewayConfig {
   maxResponseBytes: number;
   /** HTTP/2 PING interval towards clients with open streams (keeps idle streams alive through proxies); 0 disables. */
   streamKeepAliveMs: number;
+  /**
+   * Client connection timeouts: a connection that has not shown its protocol (HTTP/1.1 or the HTTP/2
+   * preface), an HTTP/1.1 request whose headers have not all arrived (408), an HTTP/2 connection with
+   * no stream (GOAWAY). 0 turns one off.
+   */
+  timeouts: { protocolMs: number; headersMs: number; http2IdleMs: number };
   /** Browser access: allowed origins ("*" for any); empty means CORS is off. */
   cors: { allowedOrigins: string[]; maxAgeSeconds: number };
   /** Folder of static files served at "/" (the web client); empty or missing folder means none. */
@@ -130,6 +136,7 @@ export function defaultConfig(): GatewayConfig {
     maxRequestBytes: 4 << 20,
     maxResponseBytes: 16 << 20,
     streamKeepAliveMs: 20_000,
+    timeouts: { protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 300_000 },
     cors: { allowedOrigins: [], maxAgeSeconds: 600 },
     staticDir: "",
     descriptorSets: [],
@@ -238,6 +245,12 @@ export function configFrom(doc: unknown, env: Record<string, string | undefined>
   c.maxRequestBytes = num(limits.maxRequestBytes, "limits.maxRequestBytes", c.maxRequestBytes);
   c.maxResponseBytes = num(limits.maxResponseBytes, "limits.maxResponseBytes", c.maxResponseBytes);
   c.streamKeepAliveMs = num(raw.streamKeepAliveMs, "streamKeepAliveMs", c.streamKeepAliveMs);
+  const timeouts = obj(raw.timeouts, "timeouts");
+  c.timeouts = {
+    protocolMs: num(timeouts.protocolMs, "timeouts.protocolMs", c.timeouts.protocolMs),
+    headersMs: num(timeouts.headersMs, "timeouts.headersMs", c.timeouts.headersMs),
+    http2IdleMs: num(timeouts.http2IdleMs, "timeouts.http2IdleMs", c.timeouts.http2IdleMs),
+  };
   const cors = obj(raw.cors, "cors");
   c.cors = {
     allowedOrigins: strList(cors.allowedOrigins, "cors.allowedOrigins"),
