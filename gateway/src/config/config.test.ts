@@ -44,7 +44,7 @@ describe("configFrom", () => {
   });
 
   it("reads the client connection timeouts", () => {
-    expect(configFrom({}).timeouts).toEqual({ protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 300_000 });
+    expect(configFrom({}).timeouts).toEqual({ protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 3_600_000 });
     expect(configFrom({ timeouts: { headersMs: 5000, http2IdleMs: 0 } }).timeouts).toEqual({ protocolMs: 10_000, headersMs: 5000, http2IdleMs: 0 });
     expect(() => configFrom({ timeouts: { protocolMs: -1 } })).toThrow(/timeouts.protocolMs: expected a number >= 0/);
   });

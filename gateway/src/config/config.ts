@@ -136,7 +136,7 @@ export function defaultConfig(): GatewayConfig {
     maxRequestBytes: 4 << 20,
     maxResponseBytes: 16 << 20,
     streamKeepAliveMs: 20_000,
-    timeouts: { protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 300_000 },
+    timeouts: { protocolMs: 10_000, headersMs: 60_000, http2IdleMs: 3_600_000 },
     cors: { allowedOrigins: [], maxAgeSeconds: 600 },
     staticDir: "",
     descriptorSets: [],

@@ -28,7 +28,7 @@ export const DEFAULT_CLASSIFY_TIMEOUT_MS = 10_000;
 /** Time for an HTTP/1.1 request's headers, from its first byte: Node's own default. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 /** Time an HTTP/2 session may stay open with no stream. */
-export const DEFAULT_HTTP2_IDLE_TIMEOUT_MS = 300_000;
+export const DEFAULT_HTTP2_IDLE_TIMEOUT_MS = 3_600_000; // Envoy's default idle_timeout
 
 /** A listening socket with both protocols behind it. */
 export interface Listener {
