@@ -38,7 +38,7 @@ export function statusErrors(before: StatusCounts, after: StatusCounts, mayCance
     const d = n - (before.get(code) ?? 0);
     if (d <= 0 || code === "OK") continue;
     if (code === "CANCELLED" || code === "CANCELED") {
-      cancelled += d; // the workers' spelling and the gateway's (Connect's) are the same code
+      cancelled += d; // gRPC's spelling, and connect-es's (gateways before the metrics used gRPC's names)
       continue;
     }
     bad.push(`${d} ${code}`);
