@@ -81,6 +81,21 @@ describe("a replica's connection", () => {
     expect(worker.connections - first).toBeGreaterThanOrEqual(4);
   });
 
+  it("is renewed under a burst of calls, even before it has connected, without failing any", async () => {
+    const { worker, client, replica } = await setUp((w) => w.address, {
+      maxCallsPerConnection: 1,
+      healthCheck: { intervalMs: 60_000, timeoutMs: 1000, service: "" },
+    });
+    const first = worker.connections;
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => client.listModels({})));
+      expect(answers.every((a) => a.defaultModel === "m")).toBe(true);
+    }
+    expect(replica.healthy).toBe(true);
+    expect(replica.breaker.state).toBe("closed");
+    expect(worker.connections - first).toBeGreaterThanOrEqual(30);
+  });
+
   it("is destroyed when the worker stops answering PINGs, failing its calls at once", async () => {
     let relay!: Awaited<ReturnType<typeof blackHoleRelay>>;
     const { client, replica } = await setUp(
@@ -108,5 +123,38 @@ describe("a replica's connection", () => {
     expect(Date.now() - started).toBeLessThan(10_000); // well before the call's own deadline
     await waitFor(() => !replica.healthy, "the replica to turn unhealthy", 5000);
     expect(replica.lastError).toContain("PING");
+  });
+
+  it("keeps PINGing a renewed connection while its calls finish on it", async () => {
+    let relay!: Awaited<ReturnType<typeof blackHoleRelay>>;
+    const { client } = await setUp(
+      async (w) => {
+        relay = await blackHoleRelay(w.address);
+        closers.push(() => relay.close());
+        return relay.address;
+      },
+      {
+        maxCallsPerConnection: 2, // the first health check and the stream: the next call renews it
+        keepAliveIntervalMs: 100,
+        keepAliveTimeoutMs: 400,
+        healthCheck: { intervalMs: 60_000, timeoutMs: 1000, service: "" },
+      },
+    );
+    let messages = 0;
+    const stream = (async () => {
+      for await (const m of client.generate({ prompt: "hi" }, { timeoutMs: 20_000 })) {
+        messages += m.tokenCount;
+        if (messages === 2) {
+          await client.listModels({}); // on a new connection: the stream's is renewed
+          relay.freeze(); // then the worker's host vanishes
+        }
+      }
+    })();
+    const err = await stream.then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.Unavailable);
+    expect(err?.rawMessage).toContain("did not answer an HTTP/2 PING within 400 ms");
   });
 });

@@ -16,7 +16,7 @@ export enum ServingStatus {
 }
 
 /** Asks a server for its health; resolves to SERVING, NOT_SERVING, ... or rejects on any failure. */
-export function checkHealth(session: ClientHttp2Session, service: string, timeoutMs: number): Promise<ServingStatus> {
+export function checkHealth(session: Pick<ClientHttp2Session, "request">, service: string, timeoutMs: number): Promise<ServingStatus> {
   return new Promise((resolve, reject) => {
     const w = new BinaryWriter();
     if (service !== "") w.tag(1, 2).string(service);

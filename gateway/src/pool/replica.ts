@@ -22,6 +22,17 @@ function splitAddress(address: string): { host: string; port: number } {
  */
 const MAX_CLIENT_STREAMS = 2 ** 30 - 1024;
 
+/** One HTTP/2 connection to the replica and the streams it carries. */
+interface Connection {
+  session: http2.ClientHttp2Session;
+  /** Streams opened on it. */
+  opened: number;
+  /** Streams not yet closed. */
+  active: number;
+  /** Renewed: takes no new stream, closes after its last one. */
+  retired: boolean;
+}
+
 /** What the pool is told when a replica's state changes (for metrics and readiness). */
 export interface ReplicaEvents {
   onHealth(replica: Replica, healthy: boolean): void;
@@ -34,11 +45,11 @@ export class Replica {
   /** Result of the last health check (false until the first one succeeds). */
   healthy = false;
   readonly breaker: Breaker;
-  private session: http2.ClientHttp2Session | undefined;
-  /** Streams opened on `session`. */
-  private streams = 0;
+  /** The connection new streams go to. */
+  private current: Connection | undefined;
+  /** Every connection not yet closed: the current one and those draining after a renewal. */
+  private readonly connections = new Set<Connection>();
   private readonly streamLimit: number;
-  private connected = false;
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private closed = false;
@@ -56,32 +67,47 @@ export class Replica {
     void this.check();
   }
 
-  /** Stops checks and closes the connection. */
+  /** Stops checks and closes the connections (gracefully: streams in flight finish). */
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    this.session?.close();
-    this.session = undefined;
+    for (const c of this.connections) c.session.close();
+    this.connections.clear();
+    this.current = undefined;
   }
 
   /**
-   * The connection for one new stream: opened on first use, reopened after it is lost, and replaced
-   * (the old one drains: its calls finish, it takes no new ones) once it has carried
-   * `maxCallsPerConnection` streams or comes near HTTP/2's stream-id limit.
+   * Opens a stream to the replica (`session.request`), on its connection: opened on first use, reopened
+   * after it is lost, and renewed once it has carried `maxCallsPerConnection` streams or comes near
+   * HTTP/2's stream-id limit. A renewed connection takes no new stream and closes once its last one
+   * ends; until then its streams finish on it and its keep-alive PINGs go on.
    */
-  connection(): http2.ClientHttp2Session {
-    const s = this.session;
-    if (s && !s.closed && !s.destroyed) {
-      if (++this.streams <= this.streamLimit) return s;
-      this.session = undefined; // its "close" no longer speaks for the replica
-      s.close();
+  request(headers: http2.OutgoingHttpHeaders, options?: http2.ClientSessionRequestOptions): http2.ClientHttp2Stream {
+    let c = this.current;
+    if (c === undefined || c.session.closed || c.session.destroyed) c = this.open();
+    else if (c.opened >= this.streamLimit) {
+      this.retire(c);
+      c = this.open();
     }
-    this.streams = 1;
-    return this.open();
+    c.opened++;
+    const stream = c.session.request(headers, options);
+    c.active++;
+    const conn = c;
+    stream.once("close", () => {
+      if (--conn.active === 0 && conn.retired) conn.session.close();
+    });
+    return stream;
   }
 
-  private open(): http2.ClientHttp2Session {
-    this.connected = false;
+  /** No new stream goes to `c`; it closes once its streams have ended. */
+  private retire(c: Connection): void {
+    c.retired = true;
+    if (this.current === c) this.current = undefined; // its "close" no longer speaks for the replica
+    if (c.active === 0) c.session.close();
+  }
+
+  private open(): Connection {
+    let connected = false;
     const { host, port } = splitAddress(this.address);
     const session = http2.connect(`http://${this.address}`, {
       settings: { enablePush: false, initialWindowSize: 1 << 20 },
@@ -89,10 +115,12 @@ export class Replica {
       // No Nagle: small gRPC frames must leave at once, not wait for the previous segment's ACK.
       createConnection: () => net.connect({ host, port, noDelay: true }),
     });
-    this.session = session;
+    const conn: Connection = { session, opened: 0, active: 0, retired: false };
+    this.current = conn;
+    this.connections.add(conn);
     // The connection window: large enough that several streams flow at once.
     session.on("connect", () => {
-      this.connected = true;
+      connected = true;
       try {
         session.setLocalWindowSize(8 << 20);
       } catch {
@@ -100,7 +128,7 @@ export class Replica {
       }
     });
     const connectTimer = setTimeout(() => {
-      if (!this.connected) session.destroy(new Error(`connect to ${this.address} timed out after ${this.cfg.connectTimeoutMs} ms`));
+      if (!connected) session.destroy(new Error(`connect to ${this.address} timed out after ${this.cfg.connectTimeoutMs} ms`));
     }, this.cfg.connectTimeoutMs);
     connectTimer.unref();
     session.on("connect", () => clearTimeout(connectTimer));
@@ -109,9 +137,9 @@ export class Replica {
     });
     const lost = () => {
       clearTimeout(connectTimer);
-      if (this.session === session) {
-        this.session = undefined;
-        this.connected = false;
+      this.connections.delete(conn);
+      if (this.current === conn) {
+        this.current = undefined;
         if (!this.closed) {
           // A lost connection makes the replica unhealthy until a check says otherwise; check soon.
           this.setHealthy(false, this.lastError === "" ? "connection closed" : this.lastError);
@@ -121,11 +149,11 @@ export class Replica {
     };
     session.on("close", lost);
     session.on("goaway", () => {
-      if (this.session === session) this.session = undefined;
+      if (this.current === conn) this.current = undefined;
     });
     if (this.cfg.keepAliveIntervalMs > 0) this.keepAlive(session);
     session.unref();
-    return session;
+    return conn;
   }
 
   /**
@@ -170,7 +198,7 @@ export class Replica {
     if (this.checking || this.closed) return;
     this.checking = true;
     try {
-      const status = await checkHealth(this.connection(), this.cfg.healthCheck.service, this.cfg.healthCheck.timeoutMs);
+      const status = await checkHealth(this, this.cfg.healthCheck.service, this.cfg.healthCheck.timeoutMs);
       this.setHealthy(status === ServingStatus.SERVING, `health status ${ServingStatus[status]}`);
     } catch (e) {
       this.setHealthy(false, (e as Error).message);

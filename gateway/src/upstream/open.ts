@@ -112,7 +112,7 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
     };
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = replica.connection().request(headers, { endStream: false });
+      stream = replica.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
@@ -175,7 +175,7 @@ export function openUpstreamStreaming(route: Route, headers: OutgoingHttpHeaders
   const replica = lease.replica;
   let stream: http2.ClientHttp2Stream;
   try {
-    stream = replica.connection().request(headers, { endStream: false });
+    stream = replica.request(headers, { endStream: false });
   } catch (e) {
     lease.release("refused");
     throw transportError(route, replica, e as Error, undefined);
