@@ -82,6 +82,8 @@ class Batcher:
         if self._task is None:
             self.start()
         assert self._wake is not None
+        if not texts:
+            return Embeddings(np.empty((0, self.model.dimensions), dtype=np.float32), [], [])
         chars = sum(map(len, texts))
         if self._queued_chars and self._queued_chars + chars > self.max_queued_chars:
             raise Overloaded(
@@ -93,7 +95,14 @@ class Batcher:
         self._queued_chars += chars
         metrics.QUEUED_CHARS.set(self._queued_chars)
         self._wake.set()
-        return await job.future
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            # Its texts no longer count against the queue's bound, even before a run reaches them.
+            self._queued_chars -= job.untaken_chars
+            job.untaken_chars = 0
+            metrics.QUEUED_CHARS.set(self._queued_chars)
+            raise
 
     def _drop(self, index: int) -> None:
         job = self._jobs.pop(index)

@@ -23,15 +23,20 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 PASS_THROUGH = (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit)
 
 
-#: Longest status message sent (characters); longer ones are cut with an ellipsis.
-MAX_MESSAGE_CHARS = 1024
+#: Longest status message sent, in UTF-8 bytes (percent-encoding in grpc-message can triple non-ASCII
+#: ones); longer ones are cut with an ellipsis.
+MAX_MESSAGE_BYTES = 1024
 #: Largest ``grpc-status-details-bin`` sent (bytes before base64). With the message, a status stays
 #: well inside the 8 KiB of metadata a gRPC client accepts without complaint.
 MAX_DETAILS_BYTES = 2048
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` within ``limit`` UTF-8 bytes (cut on a character boundary, ending with an ellipsis)."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "…"
 
 
 def status_details(code: grpc.StatusCode, message: str, error: WorkerError) -> bytes | None:
@@ -63,7 +68,7 @@ class ErrorStatus:
     async def abort(self, context: grpc.aio.ServicerContext, method: str, err: Exception) -> None:
         """Ends the call with the status ``err`` maps to (raises ``grpc.aio.AbortError``)."""
         if isinstance(err, WorkerError):
-            message = _cut(err.message, MAX_MESSAGE_CHARS)
+            message = _cut(err.message, MAX_MESSAGE_BYTES)
             details = status_details(err.code, message, err)
             metadata = ((STATUS_DETAILS_KEY, details),) if details else ()
             log.info("%s -> %s: %s", method, err.code.name, message)
@@ -74,5 +79,5 @@ class ErrorStatus:
             log.error("%s failed unexpectedly", method, exc_info=err)
             await context.abort(
                 grpc.StatusCode.INTERNAL,
-                _cut(f"{method} failed unexpectedly: {type(err).__name__}: {err}", MAX_MESSAGE_CHARS),
+                _cut(f"{method} failed unexpectedly: {type(err).__name__}: {err}", MAX_MESSAGE_BYTES),
             )

@@ -85,6 +85,8 @@ def build(api_key: str) -> FastAPI:
             return StreamingResponse(iter(cut), media_type="text/event-stream")
         if body.get("stream") and text == "please send a number":  # an event that is JSON but no object
             return StreamingResponse(iter(["data: 42\n\n"]), media_type="text/event-stream")
+        if body.get("stream") and text == "please send bad choices":  # an object with the wrong field types
+            return StreamingResponse(iter(['data: {"choices": 5}\n\n']), media_type="text/event-stream")
         if body.get("stream") and text != "please ignore stream":
             return StreamingResponse(
                 events(words, finish, prompt_tokens, chat, delay), media_type="text/event-stream"

@@ -137,3 +137,27 @@ def test_a_failing_run_fails_only_its_requests() -> None:
         await batcher.close()
 
     run(main())
+
+
+def test_a_cancelled_request_stops_counting_against_the_queue_at_once() -> None:
+    async def main() -> None:
+        encoder = RecordingEncoder()
+        encoder.gate.clear()
+        batcher = Batcher(encoder, max_run_texts=1, max_queued_chars=100)  # type: ignore[arg-type]
+        first = asyncio.ensure_future(batcher.embed(["a" * 10]))
+        await asyncio.sleep(0.05)  # its run holds the model
+        waiting = asyncio.ensure_future(batcher.embed(["b" * 90]))
+        await asyncio.sleep(0.05)
+        assert batcher.queued_chars == 90
+        waiting.cancel()
+        await asyncio.sleep(0)
+        assert batcher.queued_chars == 0
+        assert len((await batcher.embed([])).vectors) == 0  # nothing to embed: answered at once
+        late = asyncio.ensure_future(batcher.embed(["c" * 90]))  # fits: the cancelled texts are gone
+        await asyncio.sleep(0.05)
+        encoder.gate.set()
+        assert len((await first).vectors) == 1
+        assert len((await late).vectors) == 1
+        await batcher.close()
+
+    run(main())

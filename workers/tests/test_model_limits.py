@@ -135,7 +135,9 @@ def test_invalid_input_names_the_field(
 def test_a_request_that_does_not_decode_is_invalid_argument_and_counted(
     scripted_worker: WorkerProcess, raw: bytes
 ) -> None:
-    key = 'agentos_worker_rpcs_total{code="INVALID_ARGUMENT",method="/agentos.model.v1.ModelService/Complete"}'
+    key = (
+        'agentos_worker_rpcs_total{code="INVALID_ARGUMENT",method="/agentos.model.v1.ModelService/Complete"}'
+    )
     before = scripted_worker.metrics().get(key, 0.0)
     call = scripted_worker.channel.unary_unary("/agentos.model.v1.ModelService/Complete")
     with pytest.raises(grpc.RpcError) as err:

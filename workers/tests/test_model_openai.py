@@ -111,6 +111,7 @@ def test_upstream_failure_is_unavailable_with_its_message(openai_worker: WorkerP
     [
         ("please stop short", "ended before the answer finished"),
         ("please send a number", "not a JSON object"),
+        ("please send bad choices", "out of the OpenAI format"),
         ("please ignore stream", "not an event stream"),
     ],
 )

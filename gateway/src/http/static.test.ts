@@ -137,6 +137,7 @@ describe("createStaticHandler", () => {
     const api = await fetch(`${url}/chat`);
     expect(api.status).toBe(404);
     expect(api.headers.get("content-type")).not.toContain("text/html");
+    expect(api.headers.get("vary")).toContain("accept"); // a cache must not give this 404 to a browser
     expect((await fetch(`${url}/chat`, { headers: { accept: "application/json" } })).status).toBe(404);
     expect((await fetch(`${url}/chat`, { headers: { accept: "text/html;q=0" } })).status).toBe(404);
     for (const path of ["/agentos.model.v1.ModelService/Generate", "/pkg.Service/Method/", "/grpc.health.v1.Health/Check", "/metrics/", "/healthz/", "/readyz/x"]) {

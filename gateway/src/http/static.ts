@@ -157,9 +157,17 @@ export function createStaticHandler(dir: string): HttpHandler {
       return false; // not built yet
     }
     let file = await fileAt(realRoot, target);
-    const fallback = !file && isClientRoute(pathname) && acceptsHtml(req.headers.accept);
+    const clientRoute = !file && isClientRoute(pathname);
+    const fallback = clientRoute && acceptsHtml(req.headers.accept);
     if (fallback) file = await fileAt(realRoot, join(realRoot, "index.html"));
-    if (!file) return false;
+    if (!file) {
+      // The 404 that follows depends on Accept too (with text/html this path gets index.html).
+      if (clientRoute && !res.headersSent) {
+        const prior = res.getHeader("vary");
+        res.setHeader("vary", prior === undefined || prior === "" ? "accept" : `${String(prior)}, accept`);
+      }
+      return false;
+    }
     const etag = etagOf(file.stat);
     const headers: Record<string, string> = {
       etag,

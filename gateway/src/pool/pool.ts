@@ -78,9 +78,12 @@ export class Pool {
     return this.replicas.some((r) => r.healthy);
   }
 
-  /** True when {@link pick} would find a replica outside `exclude` (a retry has somewhere to go). */
-  canPick(exclude?: Set<Replica>): boolean {
-    return this.inFlight < this.cfg.maxConcurrent && this.choose(exclude, Date.now()) !== undefined;
+  /**
+   * True when {@link pick} would find a replica outside `exclude` (a retry has somewhere to go), counting
+   * `releasing` calls in flight as already ended (the call about to be retried still holds its slot).
+   */
+  canPick(exclude?: Set<Replica>, releasing = 0): boolean {
+    return this.inFlight - releasing < this.cfg.maxConcurrent && this.choose(exclude, Date.now(), false) !== undefined;
   }
 
   /**
@@ -90,11 +93,11 @@ export class Pool {
    * it never empties a pool whose health checks pass, so clients get the worker's own answer rather
    * than "no healthy replica"). Undefined when no replica outside `exclude` passes its health checks.
    */
-  private choose(exclude: Set<Replica> | undefined, now: number): Replica | undefined {
+  private choose(exclude: Set<Replica> | undefined, now: number, advance = true): Replica | undefined {
     let best: Replica | undefined;
     let ejected: Replica | undefined;
     const n = this.replicas.length;
-    const start = this.rr++ % Math.max(1, n);
+    const start = (advance ? this.rr++ : this.rr) % Math.max(1, n);
     for (let i = 0; i < n; i++) {
       const r = this.replicas[(start + i) % n]!;
       if (!r.healthy || exclude?.has(r)) continue;

@@ -88,6 +88,8 @@ export function createPoolTransport(lookup: (path: string) => Route | undefined,
         ended = true;
         stats.end(t0, code);
       };
+      // A caller that gives up without draining or closing the messages still ends the call here.
+      o.signal.addEventListener("abort", () => end(Code.Canceled), { once: true });
       let body: Uint8Array | AsyncIterable<Uint8Array>;
       if (method.methodKind === "server_streaming") {
         let one: Uint8Array | undefined;

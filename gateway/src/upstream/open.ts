@@ -145,7 +145,7 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
         route.idempotent &&
         attempt < pool.cfg.retry.maxAttempts &&
         !cancelled() &&
-        pool.canPick((tried ??= new Set()).add(replica)) &&
+        pool.canPick((tried ??= new Set()).add(replica), 1) &&
         pool.budget.tryRetry()
       ) {
         // A trailers-only UNAVAILABLE of an idempotent method: nothing reached the client yet, try another

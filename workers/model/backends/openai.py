@@ -137,21 +137,17 @@ class OpenAIBackend(Backend):
                             f"{self.base_url} sent an event that is not a JSON object: {data[:200]!r}"
                         )
                     if "error" in event:
-                        raise Unavailable(f"{self.base_url} failed mid-stream: {event['error']}")
-                    tokens: list[Token] = []
-                    for choice in event.get("choices") or ():
-                        if not isinstance(choice, dict):
-                            raise Unavailable(
-                                f"{self.base_url} sent a choice that is not a JSON object: {data[:200]!r}"
-                            )
-                        text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
-                        if text:
-                            tokens.append(Token(text))
-                        if choice.get("finish_reason"):
-                            finish = choice["finish_reason"]
-                    usage = event.get("usage")
-                    if usage:
-                        outcome.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                        raise Unavailable(f"{self.base_url} failed mid-stream: {str(event['error'])[:500]}")
+                    try:
+                        tokens, reason, prompt_tokens = _read_event(event, chat)
+                    except (TypeError, AttributeError, ValueError) as err:
+                        raise Unavailable(
+                            f"{self.base_url} sent an event out of the OpenAI format ({err}): {data[:200]!r}"
+                        ) from None
+                    if reason:
+                        finish = reason
+                    if prompt_tokens is not None:
+                        outcome.prompt_tokens = prompt_tokens
                     if tokens:
                         yield tokens
         except httpx.TimeoutException as err:
@@ -167,6 +163,38 @@ class OpenAIBackend(Backend):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _read_event(event: dict[str, Any], chat: bool) -> tuple[list[Token], str | None, int | None]:
+    """An event's tokens, finish reason and prompt tokens; TypeError/AttributeError/ValueError when malformed."""
+    tokens: list[Token] = []
+    finish = None
+    choices = event.get("choices") or []
+    if not isinstance(choices, list):
+        raise TypeError("choices is not a list")
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise TypeError("a choice is not an object")
+        if chat:
+            delta = choice.get("delta") or {}
+            if not isinstance(delta, dict):
+                raise TypeError("delta is not an object")
+            text = delta.get("content")
+        else:
+            text = choice.get("text")
+        if text is not None and not isinstance(text, str):
+            raise TypeError("the text is not a string")
+        if text:
+            tokens.append(Token(text))
+        if choice.get("finish_reason"):
+            finish = str(choice["finish_reason"])
+    usage = event.get("usage")
+    prompt_tokens = None
+    if usage:
+        if not isinstance(usage, dict):
+            raise TypeError("usage is not an object")
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+    return tokens, finish, prompt_tokens
 
 
 def _http_error(status: int, text: str, base_url: str) -> WorkerError:
