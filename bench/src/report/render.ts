@@ -146,8 +146,12 @@ export function renderReport(r: ResultsLike, s: Summary): string {
   }
   out.push("## Targets");
   out.push("");
-  out.push(table(["target", "goal", "measured", "met", "basis"], s.targets.map((t) => [t.name, t.goal, t.measured, t.met === undefined ? "–" : t.met ? "yes" : "**no**", t.basis])));
+  out.push(table(["target", "goal", "measured", "met", "missed by", "basis"], s.targets.map((t) => [t.name, t.goal, t.measured, t.met === undefined ? "–" : t.met ? "yes" : "**no**", t.missedBy || "–", t.basis])));
   out.push("");
+  if (s.targets.some((t) => t.met === false)) {
+    out.push("Where a target is missed, [the benchmark's README](../../README.md#what-the-profiles-show) says what the profiles of the gateway and the workers show, and what would close the gap.");
+    out.push("");
+  }
   out.push("## ADR-006 performance floor");
   out.push("");
   out.push("The ADR's own communication targets, which the issue's targets above build on, for every way through a gateway.");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Measurement } from "../measurement.js";
 import { FULL } from "../options.js";
-import { summarize } from "./summary.js";
+import { missedBy, summarize } from "./summary.js";
 
 /** A closed-loop unary measurement of `variant` at `throughput` calls/s (ok unless told otherwise). */
 function unary(variant: string, rep: number, throughput: number, ok = true): Measurement {
@@ -26,7 +26,10 @@ describe("summarize: targets", () => {
     const t = hop([unary("mesh-grpc", 0, 900), unary("mesh-grpc", 1, 850), unary("mesh-grpc", 2, 10, false), unary("direct-grpc", 0, 1000), unary("direct-grpc", 1, 1000)]);
     expect(t.value).toBeCloseTo(0.875);
     expect(t.met).toBe(true);
-    expect(hop([unary("mesh-grpc", 0, 700), unary("direct-grpc", 0, 1000)]).met).toBe(false);
+    expect(t.missedBy).toBe("");
+    const missed = hop([unary("mesh-grpc", 0, 740), unary("direct-grpc", 0, 1000)]);
+    expect(missed.met).toBe(false);
+    expect(missed.missedBy).toBe("6 points short");
   });
 
   it("counts a workload that failed every repetition as a missed target, not an unmeasured one", () => {
@@ -62,5 +65,21 @@ describe("summarize: added latency", () => {
     const t = added([light("mesh-grpc", 0, 2), light("mesh-grpc", 1, 1.2), light("direct-grpc", 0, 0.5, false), light("direct-grpc", 1, 1)]);
     expect(t.value).toBeCloseTo(0.2);
     expect(t.met).toBe(true);
+  });
+});
+
+describe("missedBy", () => {
+  it("says how far a figure is from its bound, in the bound's terms", () => {
+    expect(missedBy(0.55, { atLeast: 1.2, unit: "ratio" })).toBe("2.2× short (46% of the goal)");
+    expect(missedBy(1.1, { atMost: 0.7, unit: "ratio" })).toBe("1.6× the limit");
+    expect(missedBy(0.99, { atMost: 0.3, unit: "ms" })).toBe("0.69 ms over (3.3× the limit)");
+    expect(missedBy(7193, { atLeast: 8000, unit: "calls/s" })).toBe("807 calls/s short");
+    expect(missedBy(0.74, { atLeast: 0.8, unit: "percent" })).toBe("6 points short");
+  });
+
+  it("is empty for a figure within its bound, on the bound itself, or not measured", () => {
+    expect(missedBy(1.29, { atLeast: 1.2, unit: "ratio" })).toBe("");
+    expect(missedBy(0.3, { atMost: 0.3, unit: "ms" })).toBe("");
+    expect(missedBy(NaN, { atLeast: 3, unit: "ratio" })).toBe("");
   });
 });

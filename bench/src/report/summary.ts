@@ -42,11 +42,42 @@ export interface Target {
   name: string;
   goal: string;
   measured: string;
-  /** How the measured figure compares with the goal, e.g. "0.62× of the ≥ 1.2× asked". */
+  /** The measured figure (a ratio, milliseconds or calls/s, as the goal is). */
   value: number;
   met: boolean | undefined;
+  /** By how much a missed target is missed, e.g. "6 points short" or "3.3× the limit"; "" when met or unmeasured. */
+  missedBy: string;
   basis: string;
 }
+
+/** A target's bound: the figure must be at least or at most `limit`, in `unit`. */
+interface Bound {
+  atLeast?: number;
+  atMost?: number;
+  unit: "percent" | "ratio" | "ms" | "calls/s";
+}
+
+/** How far `v` is from `bound`, in the bound's own terms; "" when it is within it. */
+export function missedBy(v: number, bound: Bound): string {
+  if (!Number.isFinite(v)) return "";
+  const { atLeast, atMost, unit } = bound;
+  if (atLeast !== undefined && v < atLeast) {
+    if (unit === "percent") return `${Math.round((atLeast - v) * 100)} points short`;
+    if (unit === "calls/s") return `${Math.round(atLeast - v).toLocaleString("en-US")} calls/s short`;
+    if (unit === "ms") return `${(atLeast - v).toFixed(2)} ms short`;
+    return v > 0 ? `${(atLeast / v).toFixed(1)}× short (${Math.round((v / atLeast) * 100)}% of the goal)` : "nothing of the goal";
+  }
+  if (atMost !== undefined && v > atMost) {
+    const times = atMost > 0 ? ` (${(v / atMost).toFixed(1)}× the limit)` : "";
+    if (unit === "ms") return `${(v - atMost).toFixed(2)} ms over${times}`;
+    if (unit === "calls/s") return `${Math.round(v - atMost).toLocaleString("en-US")} calls/s over${times}`;
+    if (unit === "percent") return `${Math.round((v - atMost) * 100)} points over`;
+    return atMost > 0 ? `${(v / atMost).toFixed(1)}× the limit` : `${v.toFixed(2)} over`;
+  }
+  return "";
+}
+
+const within = (v: number, b: Bound) => (b.atLeast === undefined || v >= b.atLeast) && (b.atMost === undefined || v <= b.atMost);
 
 /** One requirement of ADR-006 ("Communication Performance"), the floor, checked per stack variant. */
 export interface FloorCheck {
@@ -179,16 +210,17 @@ export function summarize(r: ResultsLike): Summary {
   const targets: Target[] = [];
   failedLookups = [];
   /** A target; its value's lookups (evaluated just before the call) say whether a missing value failed. */
-  const target = (name: string, goal: string, value: number | undefined, met: (v: number) => boolean, fmt: (v: number) => string, basis: string) => {
+  const target = (name: string, goal: string, value: number | undefined, bound: Bound, fmt: (v: number) => string, basis: string) => {
     const v = value ?? NaN;
     const failed = failedLookups;
     failedLookups = [];
     if (!Number.isFinite(v) && failed.length > 0) {
       // A workload that failed every repetition misses its target; it is not merely unmeasured.
-      targets.push({ name, goal, value: v, measured: `every run failed (${failed.join(", ")})`, met: false, basis });
+      targets.push({ name, goal, value: v, measured: `every run failed (${failed.join(", ")})`, met: false, missedBy: "", basis });
       return;
     }
-    targets.push({ name, goal, value: v, measured: Number.isFinite(v) ? fmt(v) : "not measured", met: Number.isFinite(v) ? met(v) : undefined, basis });
+    const measured = Number.isFinite(v);
+    targets.push({ name, goal, value: v, measured: measured ? fmt(v) : "not measured", met: measured ? within(v, bound) : undefined, missedBy: missedBy(v, bound), basis });
   };
   /**
    * The median over the repetitions of `a`'s figure minus `b`'s in the same repetition (both runs
@@ -213,21 +245,21 @@ export function summarize(r: ResultsLike): Summary {
   const x = (v: number) => `${v.toFixed(2)}×`;
   const msf = (v: number) => `${v.toFixed(2)} ms`;
 
-  target("Gateway hop: unary throughput vs direct", "≥ 80%", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "direct-grpc")?.throughput)), (v) => v >= 0.8, pct, "mesh-grpc / direct-grpc, h2load closed loop");
-  target("Gateway hop: added p50 latency", "≤ 0.3 ms", paired("unary-common", "mesh-grpc", "direct-grpc", (m) => m.latency?.p50), (v) => v <= 0.3, msf, "vegeta, same fixed rate on both (50% of the slowest variant's maximum); median of the per-repetition differences");
-  target(`Gateway hop: added p50 latency at ${r.options.lightRate} calls/s`, "≤ 0.3 ms", paired("unary-light", "mesh-grpc", "direct-grpc", (m) => m.latency?.p50), (v) => v <= 0.3, msf, "vegeta, light load, same rate on both; median of the per-repetition differences");
-  target("Gateway hop: added time to first token", "≤ 2 ms", paired("stream", "mesh-grpc", "direct-grpc", (m) => m.stream?.ttft_ms.p50), (v) => v <= 2, msf, "p50, paced 256-token streams; median of the per-repetition differences");
-  target("Gateway hop: added inter-token gap p99", "≤ 1 ms", paired("stream", "mesh-grpc", "direct-grpc", (m) => m.stream?.gap_ms.p99), (v) => v <= 1, msf, "paced 256-token streams; median of the per-repetition differences");
-  target("Mesh vs baseline: small unary throughput", "≥ 1.2×", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "baseline")?.throughput)), (v) => v >= 1.2, x, "mesh-grpc / baseline");
-  target("Mesh vs baseline: small unary throughput (Connect)", "≥ 1.2×", div(med(find("unary", "mesh-connect")?.throughput), med(find("unary", "baseline")?.throughput)), (v) => v >= 1.2, x, "mesh-connect / baseline");
-  target("Mesh vs baseline: embeddings throughput", "≥ 3×", div(med(find("embed", "mesh-grpc")?.throughput), med(find("embed", "baseline")?.throughput)), (v) => v >= 3, x, "mesh-grpc / baseline, model-free encoder on both");
+  target("Gateway hop: unary throughput vs direct", "≥ 80%", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "direct-grpc")?.throughput)), { atLeast: 0.8, unit: "percent" }, pct, "mesh-grpc / direct-grpc, h2load closed loop");
+  target("Gateway hop: added p50 latency", "≤ 0.3 ms", paired("unary-common", "mesh-grpc", "direct-grpc", (m) => m.latency?.p50), { atMost: 0.3, unit: "ms" }, msf, "vegeta, same fixed rate on both (50% of the slowest variant's maximum); median of the per-repetition differences");
+  target(`Gateway hop: added p50 latency at ${r.options.lightRate} calls/s`, "≤ 0.3 ms", paired("unary-light", "mesh-grpc", "direct-grpc", (m) => m.latency?.p50), { atMost: 0.3, unit: "ms" }, msf, "vegeta, light load, same rate on both; median of the per-repetition differences");
+  target("Gateway hop: added time to first token", "≤ 2 ms", paired("stream", "mesh-grpc", "direct-grpc", (m) => m.stream?.ttft_ms.p50), { atMost: 2, unit: "ms" }, msf, "p50, paced 256-token streams; median of the per-repetition differences");
+  target("Gateway hop: added inter-token gap p99", "≤ 1 ms", paired("stream", "mesh-grpc", "direct-grpc", (m) => m.stream?.gap_ms.p99), { atMost: 1, unit: "ms" }, msf, "paced 256-token streams; median of the per-repetition differences");
+  target("Mesh vs baseline: small unary throughput", "≥ 1.2×", div(med(find("unary", "mesh-grpc")?.throughput), med(find("unary", "baseline")?.throughput)), { atLeast: 1.2, unit: "ratio" }, x, "mesh-grpc / baseline");
+  target("Mesh vs baseline: small unary throughput (Connect)", "≥ 1.2×", div(med(find("unary", "mesh-connect")?.throughput), med(find("unary", "baseline")?.throughput)), { atLeast: 1.2, unit: "ratio" }, x, "mesh-connect / baseline");
+  target("Mesh vs baseline: embeddings throughput", "≥ 3×", div(med(find("embed", "mesh-grpc")?.throughput), med(find("embed", "baseline")?.throughput)), { atLeast: 3, unit: "ratio" }, x, "mesh-grpc / baseline, model-free encoder on both");
   const wb = (xw: WireBytes | undefined) => (xw ? xw.client.request + xw.client.response : undefined);
-  target("Mesh vs baseline: embeddings bytes on the wire", "≤ 0.4×", div(wb(wire("embed", "mesh-grpc")), wb(wire("embed", "baseline"))), (v) => v <= 0.4, x, "client ↔ gateway bytes per call, mesh-grpc / baseline");
-  target("Mesh vs baseline: CPU per streamed token", "≤ 0.7×", div(med(find("streams-many", "mesh-grpc")?.cpuUsPerToken?.total), med(find("streams-many", "baseline")?.cpuUsPerToken?.total)), (v) => v <= 0.7, x, `gateway + worker CPU, ${r.options.manyStreams} paced streams`);
+  target("Mesh vs baseline: embeddings bytes on the wire", "≤ 0.4×", div(wb(wire("embed", "mesh-grpc")), wb(wire("embed", "baseline"))), { atMost: 0.4, unit: "ratio" }, x, "client ↔ gateway bytes per call, mesh-grpc / baseline");
+  target("Mesh vs baseline: CPU per streamed token", "≤ 0.7×", div(med(find("streams-many", "mesh-grpc")?.cpuUsPerToken?.total), med(find("streams-many", "baseline")?.cpuUsPerToken?.total)), { atMost: 0.7, unit: "ratio" }, x, `gateway + worker CPU, ${r.options.manyStreams} paced streams`);
   const nominal = 1000 / r.options.manyRate;
-  target(`${r.options.manyStreams} concurrent streams: inter-token p99`, "≤ 5 ms over the schedule", diff(med(find("streams-many", "mesh-grpc")?.gapP99), nominal), (v) => v <= 5, (v) => `${msf(v)} (gap p99 ${msf(v + nominal)}, nominal ${msf(nominal)})`, "mesh-grpc");
-  target("Gateway alone: gRPC unary to a trivial upstream", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), (v) => v >= 8000, (v) => `${v.toFixed(0)} calls/s`, "h2load, one gateway process; ghz cross-check in the table");
-  target("Gateway alone, 2 processes (`--workers 2`)", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc-2p")?.throughput), (v) => v >= 8000, (v) => `${v.toFixed(0)} calls/s`, "h2load; the load tool and the upstream share the same 2 cores");
+  target(`${r.options.manyStreams} concurrent streams: inter-token p99`, "≤ 5 ms over the schedule", diff(med(find("streams-many", "mesh-grpc")?.gapP99), nominal), { atMost: 5, unit: "ms" }, (v) => `${msf(v)} (gap p99 ${msf(v + nominal)}, nominal ${msf(nominal)})`, "mesh-grpc");
+  target("Gateway alone: gRPC unary to a trivial upstream", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), { atLeast: 8000, unit: "calls/s" }, (v) => `${v.toFixed(0)} calls/s`, "h2load, one gateway process; ghz cross-check in the table");
+  target("Gateway alone, 2 processes (`--workers 2`)", "≥ 8,000 calls/s", med(find("gateway-alone", "alone-mesh-grpc-2p")?.throughput), { atLeast: 8000, unit: "calls/s" }, (v) => `${v.toFixed(0)} calls/s`, "h2load; the load tool and the upstream share the same 2 cores");
   return { rows, wire: r.wire, targets, ratios, floor: floorChecks(r.options, find, findAny) };
 }
 
