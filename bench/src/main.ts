@@ -6,13 +6,14 @@
  *
  * Builds the benchmark's Go programs, runs every phase (run.ts), writes `results.json`, the markdown
  * report and the plots into DIR (default: bench/results/raw/<timestamp>, git-ignored, then copied to
- * bench/results/latest; quick mode: build/bench/quick). Exits non-zero when a stack answered wrongly.
+ * bench/results/latest; quick mode: build/bench/quick). Exits 1 when a stack answered wrongly, 2 on a
+ * command line it cannot run (cli.ts).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli, prepareOutDir, USAGE, UsageError, type Cli } from "./cli.js";
 import { FULL, QUICK } from "./options.js";
-import { PHASES, runBenchmark, type Phase } from "./run.js";
+import { PHASES, runBenchmark } from "./run.js";
 import { machineInfo } from "./machine.js";
 import { renderReport } from "./report/render.js";
 import { summarize } from "./report/summary.js";
@@ -20,16 +21,19 @@ import { buildGoPrograms } from "./build.js";
 import { BENCH_BIN, ROOT } from "./tools/paths.js";
 import { run } from "./process.js";
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    reps: { type: "string" },
-    out: { type: "string" },
-    "no-plots": { type: "boolean", default: false },
-    phases: { type: "string" },
-    render: { type: "string" },
-  },
-});
+/** Exits with status 2 and the usage line for a command line the benchmark cannot run. */
+function usage(e: unknown): never {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`bench: ${e.message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+let cli: Cli;
+try {
+  cli = parseCli(process.argv.slice(2));
+} catch (e) {
+  usage(e);
+}
 /** Writes summary.json, the plots and report.md of the results in `dir`. */
 async function writeReport(dir: string, results: Parameters<typeof renderReport>[0] & Parameters<typeof summarize>[0], plots: boolean): Promise<void> {
   const summary = summarize(results);
@@ -43,25 +47,29 @@ function compact(_key: string, value: unknown): unknown {
   return typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 }
 
-if (values.render) {
-  const results = JSON.parse(readFileSync(join(values.render, "results.json"), "utf8"));
-  await writeReport(values.render, results, !values["no-plots"]);
+if (cli.render !== undefined) {
+  const file = join(cli.render, "results.json");
+  if (!existsSync(file)) usage(new UsageError(`--render ${cli.render}: no results.json there (the folder of an earlier run has one)`));
+  const results = JSON.parse(readFileSync(file, "utf8"));
+  await writeReport(cli.render, results, cli.plots);
   process.exit(0);
 }
 
-const options = { ...(values.quick ? QUICK : FULL) };
-if (values.reps) options.reps = Number(values.reps);
+const options = { ...(cli.quick ? QUICK : FULL) };
+if (cli.reps !== undefined) options.reps = cli.reps;
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-const dir = values.out ?? (options.quick ? join(ROOT, "build/bench/quick") : join(ROOT, "bench/results/raw", stamp));
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
+const dir = cli.out ?? (options.quick ? join(ROOT, "build/bench/quick") : join(ROOT, "bench/results/raw", stamp));
+try {
+  prepareOutDir(dir);
+} catch (e) {
+  usage(e);
+}
 
 await buildGoPrograms(BENCH_BIN);
 const started = new Date().toISOString();
 const before = machineInfo();
-const phases = values.phases ? (values.phases.split(",") as Phase[]) : PHASES;
-for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; known: ${PHASES.join(", ")}`);
-const data = await runBenchmark(dir, options, phases);
+const allPhases = cli.phases.length === PHASES.length;
+const data = await runBenchmark(dir, options, cli.phases);
 for (const m of data.measurements) {
   if (m.rep === 0) continue;
   delete m.latencySample;
@@ -70,8 +78,8 @@ for (const m of data.measurements) {
 const after = machineInfo();
 const results = { started, finished: new Date().toISOString(), options, machine: { before, after }, ...data };
 writeFileSync(join(dir, "results.json"), JSON.stringify(results, compact));
-await writeReport(dir, results, !values["no-plots"]);
-if (!options.quick && !values.out && !values.phases) {
+await writeReport(dir, results, cli.plots);
+if (!options.quick && cli.out === undefined && allPhases) {
   const latest = join(ROOT, "bench/results/latest");
   rmSync(latest, { recursive: true, force: true });
   cpSync(dir, latest, { recursive: true, filter: (src) => !src.includes("/logs") });
