@@ -6,13 +6,14 @@
  * The gRPC cases go through the raw relay, the Connect cases through the decoding path.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import type { Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ModelService } from "../../gen/ts/agentos/model/v1/model_pb.js";
 import type { Gateway } from "./server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../test/mesh.js";
 import type { ModelWorker } from "../test/mesh.js";
+import { callError } from "../test/call-error.js";
 
 const CANCELLED = 'agentos_model_generations_total{outcome="cancelled"}';
 const ACTIVE = "agentos_model_active_generations";
@@ -39,20 +40,11 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-async function codeOf(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("the call succeeded");
-}
-
 describe.each(["grpc", "connect"] as const)("through %s", (protocol) => {
   it("ends a call past its deadline with DEADLINE_EXCEEDED and the worker stops generating", async () => {
     const client = clients[protocol];
     const t0 = Date.now();
-    const err = await codeOf(
+    const err = await callError(
       (async () => {
         for await (const _ of client.generate({ prompt: "hi" }, { headers: slow(200, 50), timeoutMs: 400 })) {
           // reading
@@ -68,7 +60,7 @@ describe.each(["grpc", "connect"] as const)("through %s", (protocol) => {
     const before = await worker.metric(CANCELLED);
     const abort = new AbortController();
     let received = 0;
-    const err = await codeOf(
+    const err = await callError(
       (async () => {
         for await (const _ of clients[protocol].generate({ prompt: "hi" }, { headers: slow(500, 20), signal: abort.signal })) {
           if (++received === 3) abort.abort();
@@ -82,22 +74,22 @@ describe.each(["grpc", "connect"] as const)("through %s", (protocol) => {
 
   it("keeps the worker's error code and message", async () => {
     const headers = { "x-agentos-script": JSON.stringify({ tokens: ["a", "b", "c"], error: { code: "FAILED_PRECONDITION", message: "model is warming up", after_tokens: 1 } }) };
-    const viaGateway = await codeOf(clients[protocol].complete({ prompt: "hi" }, { headers }));
-    const viaWorker = await codeOf(direct.complete({ prompt: "hi" }, { headers }));
+    const viaGateway = await callError(clients[protocol].complete({ prompt: "hi" }, { headers }));
+    const viaWorker = await callError(direct.complete({ prompt: "hi" }, { headers }));
     expect(viaGateway.code).toBe(Code.FailedPrecondition);
     expect(viaGateway.rawMessage).toBe(viaWorker.rawMessage);
   });
 
   it("keeps the details of a validation error", async () => {
-    const viaGateway = await codeOf(clients[protocol].complete({}));
-    const viaWorker = await codeOf(direct.complete({}));
+    const viaGateway = await callError(clients[protocol].complete({}));
+    const viaWorker = await callError(direct.complete({}));
     expect(viaGateway.code).toBe(Code.InvalidArgument);
     expect(viaGateway.rawMessage).toBe(viaWorker.rawMessage);
     expect(viaGateway.details.map((d) => ("type" in d ? d.type : d.desc.typeName))).toEqual(viaWorker.details.map((d) => ("type" in d ? d.type : d.desc.typeName)));
   });
 
   it("rejects a request larger than the limit with RESOURCE_EXHAUSTED", async () => {
-    const err = await codeOf(clients[protocol].complete({ prompt: "x".repeat(100 * 1024) }));
+    const err = await callError(clients[protocol].complete({ prompt: "x".repeat(100 * 1024) }));
     expect(err.code).toBe(Code.ResourceExhausted);
   });
 
@@ -121,7 +113,7 @@ describe("worker failure", () => {
     try {
       const client = createClient(ModelService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${g.port}` }));
       let killedAt = 0;
-      const err = await codeOf(
+      const err = await callError(
         (async () => {
           let n = 0;
           for await (const _ of client.generate({ prompt: "hi" }, { headers: slow(1000, 20) })) {
@@ -136,7 +128,7 @@ describe("worker failure", () => {
       expect(Date.now() - killedAt).toBeLessThan(3000);
       // While it is down: UNAVAILABLE at once, and /readyz says not ready.
       const t0 = Date.now();
-      expect((await codeOf(client.listModels({}))).code).toBe(Code.Unavailable);
+      expect((await callError(client.listModels({}))).code).toBe(Code.Unavailable);
       expect(Date.now() - t0).toBeLessThan(1000);
       await waitFor(() => !g.ready(), "the gateway to notice");
       expect((await fetch(`http://127.0.0.1:${g.port}/readyz`)).status).toBe(503);
@@ -178,14 +170,14 @@ describe("gateway endpoints", () => {
     };
     expect((await health.check({ service: "" })).status).toBe(1);
     expect((await health.check({ service: MODEL_SERVICE })).status).toBe(1);
-    expect((await codeOf(health.check({ service: "no.such.Service" }))).code).toBe(Code.NotFound);
+    expect((await callError(health.check({ service: "no.such.Service" }))).code).toBe(Code.NotFound);
   });
 
   it("answers UNIMPLEMENTED for a service it does not route (DocumentService has no pool here)", async () => {
     const { DocumentService } = await import("../../gen/ts/agentos/document/v1/document_pb.js");
     const base = `http://127.0.0.1:${gateway.port}`;
     for (const transport of [createGrpcTransport({ baseUrl: base }), createConnectTransport({ baseUrl: base, httpVersion: "1.1" })]) {
-      const err = await codeOf(createClient(DocumentService, transport).splitDocuments({}));
+      const err = await callError(createClient(DocumentService, transport).splitDocuments({}));
       expect(err.code).toBe(Code.Unimplemented);
     }
   });

@@ -12,6 +12,7 @@ import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, testPool } from "../../test/mesh.js";
 import { startRogueWorker, type RogueAnswer, type RogueWorker } from "../../test/rogue-worker.js";
+import { callError } from "../../test/call-error.js";
 
 const { NGHTTP2_INTERNAL_ERROR } = (await import("node:http2")).constants;
 
@@ -33,15 +34,6 @@ async function client(addresses: string[], over: Partial<PoolConfig> = {}) {
   const gateway = await startGateway([testPool(MODEL_SERVICE, addresses, over)]);
   gateways.push(gateway);
   return createClient(ModelService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${gateway.port}` }));
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("the call succeeded");
 }
 
 let down: RogueWorker;
@@ -68,7 +60,7 @@ describe("retries of idempotent calls", () => {
   it("give the client the worker's own UNAVAILABLE when no other replica is left", async () => {
     const c = await client([down.address]);
     const before = down.calls.length;
-    const err = await failure(c.listModels({}));
+    const err = await callError(c.listModels({}));
     expect(err.code).toBe(Code.Unavailable);
     expect(err.rawMessage).toBe("the model's upstream is down");
     expect(down.calls.length - before).toBe(1); // not retried on the same replica
@@ -76,7 +68,7 @@ describe("retries of idempotent calls", () => {
 
   it("give the client the transport failure when no other replica is left", async () => {
     const c = await client([reset.address]);
-    const err = await failure(c.listModels({}));
+    const err = await callError(c.listModels({}));
     expect(err.code).toBe(Code.Unavailable);
     expect(err.rawMessage).toContain(`replica ${reset.address} failed`);
     expect(err.rawMessage).not.toContain("no healthy replica");
@@ -89,7 +81,7 @@ describe("ejection", () => {
     const replica = gateways.at(-1)!.pools[0]!.replicas[0]!;
     const before = reset.calls.length;
     for (let i = 0; i < 6; i++) {
-      const err = await failure(c.listModels({}));
+      const err = await callError(c.listModels({}));
       expect(err.rawMessage).toContain(`replica ${reset.address} failed`);
     }
     expect(replica.breaker.state).toBe("open"); // ejected after 3 failures in a row...
