@@ -61,9 +61,11 @@ describe("prepareOutDir", () => {
 
   it("empties a folder that holds only an earlier run's output", () => {
     const d = folder();
-    for (const f of ["results.json", "summary.json", "report.md", "mesh-gateway.log", "fixed-grpc-0.bin"]) writeFileSync(join(d, f), "x");
-    mkdirSync(join(d, "plots"));
-    writeFileSync(join(d, "plots", "throughput.svg"), "x");
+    for (const f of ["results.json", "summary.json", "report.md"]) writeFileSync(join(d, f), "x");
+    for (const [sub, f] of [["plots", "throughput.svg"], ["logs", "mesh-gateway.log"]]) {
+      mkdirSync(join(d, sub!));
+      writeFileSync(join(d, sub!, f!), "x");
+    }
     prepareOutDir(d);
     expect(readdirSync(d)).toEqual([]);
   });

@@ -76,8 +76,8 @@ export function parseCli(argv: string[]): Cli {
   return { quick: values.quick ?? false, reps, out: values.out, plots, phases };
 }
 
-/** What a benchmark run writes into its folder: only these may be deleted to start a new run there. */
-const OUTPUT = /^(results\.json|summary\.json|report\.md|plots|logs|model\.protoset|.*\.gateway\.json|.*\.log|fixed-(grpc|http)-\d+\.(bin|json))$/;
+/** What a benchmark run writes into its folder (every process's log and file goes under logs/). */
+const OUTPUT = new Set(["results.json", "summary.json", "report.md", "plots", "logs"]);
 
 /**
  * Makes `dir` an empty folder for a run. A folder named by the user that holds anything a run does not
@@ -90,7 +90,7 @@ export function prepareOutDir(dir: string): void {
   }
   if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is not a folder`);
   const entries = readdirSync(dir);
-  const foreign = entries.filter((e) => !OUTPUT.test(e));
+  const foreign = entries.filter((e) => !OUTPUT.has(e));
   if (foreign.length) {
     const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? `, … (${foreign.length} in all)` : "");
     throw new UsageError(`--out ${dir} holds files a benchmark run does not write (${shown}); name a new or empty folder`);
