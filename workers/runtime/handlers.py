@@ -105,6 +105,11 @@ class WrappingServer(grpc.aio.Server):
         self._by_method[method] = (handler, result)
         return result
 
+    def handler(self, method: str) -> grpc.RpcMethodHandler | None:
+        """The wrapped handler of ``method`` (``/package.Service/Method``) if a service registered it."""
+        known = self._by_method.get(method)
+        return known[1] if known is not None else None
+
     def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[grpc.GenericRpcHandler]) -> None:
         self.server.add_generic_rpc_handlers(
             [_WrappedGenericHandler(h, self.wrapped) for h in generic_rpc_handlers]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from agentos.mesh.v1 import link_pb2_grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -25,6 +26,8 @@ from workers.runtime.call_guard import CallGuard
 from workers.runtime.errors import StartupError
 from workers.runtime.handlers import WrappingServer
 from workers.runtime.health import SERVING, HealthServicer
+from workers.runtime.link import SERVICE as LINK_SERVICE
+from workers.runtime.link import LinkServicer
 from workers.runtime.metrics import WORKER_INFO, MetricsServer
 
 log = logging.getLogger("workers.server")
@@ -82,6 +85,7 @@ class WorkerServer:
         self.tracker = self.guard.tracker
         # No grpc.aio interceptors (a chain of coroutines per call): every handler is wrapped once instead.
         self.server = grpc.aio.server(options=server_options(config))
+        self.link: LinkServicer | None = None
         self.metrics = MetricsServer(config.host, config.metrics_port)
         self.port = 0
         self._stopping = asyncio.Event()
@@ -93,8 +97,14 @@ class WorkerServer:
         for service in self.services:
             service.add(registrar)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, registrar)
+        # The link runs the wrapped handlers itself; registered on the real server, so the link stream
+        # is not a call of its own to the guard (its calls are, each through its method's handler).
+        self.link = LinkServicer(registrar.handler, self.config.max_message_bytes)
+        link_pb2_grpc.add_WorkerLinkServiceServicer_to_server(self.link, self.server)
         names = [s.name for s in self.services]
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], registrar)
+        reflection.enable_server_reflection(
+            [*names, LINK_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME], registrar
+        )
         address = f"{self.config.host}:{self.config.port}"
         try:
             self.port = self.server.add_insecure_port(address)
@@ -141,6 +151,8 @@ class WorkerServer:
         handler has not run yet); health watches end with the NOT_SERVING they are sent.
         """
         await self.health.enter_graceful_shutdown()
+        if self.link is not None:
+            self.link.close()
         started = time.monotonic()
         in_flight = self.tracker.in_flight
         await self.server.stop(self.config.grace_period)

@@ -1,0 +1,271 @@
+"""``agentos.mesh.v1.WorkerLinkService``: unary calls carried many to a message on one stream.
+
+A grpc.aio server pays a fixed cost per call: four completion-queue batches (the call arriving, its
+message, the status sent, the close), each handed from grpc's poller thread to the event loop. The
+gateway instead opens one ``Exchange`` per connection and sends the unary calls it relays as
+``LinkCall`` entries on it; calls that arrive together share a message, and so do results that finish
+together. Each call runs through the *same* wrapped handler as a call on its own stream (the
+:class:`~workers.runtime.call_guard.CallGuard`: drain tracking, metrics, validation, error statuses), with
+a :class:`LinkContext` standing in for grpc's servicer context.
+
+What a call keeps: its method, request bytes, metadata, deadline (``asyncio.timeout`` around the handler,
+DEADLINE_EXCEEDED as grpc says it), cancellation (the gateway lists abandoned ids), and its status with
+message and trailing metadata (``grpc-status-details-bin``). What stays on its own stream: streaming
+methods (answered ``refused``, so the gateway opens a stream instead), and anything the gateway does not
+send here (compressed or large requests).
+
+On drain (:meth:`LinkServicer.close`) every link stops taking calls (later ones are answered ``refused``:
+never run, safe to send elsewhere), lets the calls it took finish, and ends with OK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from agentos.mesh.v1 import link_pb2, link_pb2_grpc
+
+log = logging.getLogger("workers.link")
+
+SERVICE = link_pb2.DESCRIPTOR.services_by_name["WorkerLinkService"].full_name
+
+#: The response header that confirms the link to the gateway.
+LINK_HEADER = "agentos-link"
+#: A results message is sent once it holds this many bytes; more results wait for the next one.
+MAX_BATCH_BYTES = 1 << 20
+#: Room a result needs around its response bytes inside a results message.
+RESULT_OVERHEAD = 64
+
+HandlerLookup = Callable[[str], "grpc.RpcMethodHandler | None"]
+
+
+class LinkContext:
+    """The part of ``grpc.aio.ServicerContext`` a unary handler uses, for a call carried on a link."""
+
+    __slots__ = ("_code", "_deadline", "_message", "_metadata", "_trailers")
+
+    def __init__(self, metadata: Any, deadline: float | None) -> None:
+        self._metadata = metadata
+        self._deadline = deadline
+        self._code: grpc.StatusCode | None = None
+        self._message = ""
+        self._trailers: tuple[tuple[str, str | bytes], ...] = ()
+
+    def invocation_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
+        """The call's metadata as grpc gives it: ``-bin`` values as bytes, the others as str."""
+        return tuple(
+            (m.key, m.value if m.key.endswith("-bin") else m.value.decode("ascii", "replace"))
+            for m in self._metadata
+        )
+
+    def time_remaining(self) -> float | None:
+        """Seconds until the call's deadline, or None without one."""
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - asyncio.get_running_loop().time())
+
+    def code(self) -> grpc.StatusCode | None:
+        """The status code set by :meth:`abort` or :meth:`set_code`, if any."""
+        return self._code
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def set_details(self, details: str) -> None:
+        self._message = details
+
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str | bytes], ...]) -> None:
+        self._trailers = tuple(metadata)
+
+    async def abort(
+        self, code: grpc.StatusCode, details: str = "", trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()
+    ) -> None:
+        """Ends the call with ``code`` (raises ``grpc.aio.AbortError``, as grpc does)."""
+        self._code = code
+        self._message = details
+        self._trailers = tuple(trailing_metadata)
+        raise grpc.aio.AbortError()
+
+
+def _metadata_entries(trailers: tuple[tuple[str, str | bytes], ...]) -> list[link_pb2.LinkMetadata]:
+    return [
+        link_pb2.LinkMetadata(key=k, value=v if isinstance(v, bytes) else v.encode()) for k, v in trailers
+    ]
+
+
+class _Link:
+    """One Exchange: the calls it runs and the results waiting to be written."""
+
+    def __init__(self, servicer: LinkServicer, max_message_bytes: int) -> None:
+        self.servicer = servicer
+        self.max_response_bytes = max_message_bytes - RESULT_OVERHEAD
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.results: list[link_pb2.LinkResult] = []
+        self.wake = asyncio.Event()
+        self.closing = False
+        self.ended = asyncio.Event()
+        self.reading_done = False
+
+    def close(self) -> None:
+        """Takes no more calls; ends once the calls taken have their results."""
+        self.closing = True
+        self._maybe_end()
+
+    def _maybe_end(self) -> None:
+        if (self.closing or self.reading_done) and not self.tasks:
+            self.ended.set()
+            self.wake.set()
+
+    def result(self, result: link_pb2.LinkResult) -> None:
+        self.results.append(result)
+        self.wake.set()
+
+    def take(self, request: link_pb2.ExchangeRequest) -> None:
+        """Starts the calls of one message and cancels those the gateway abandoned."""
+        for call_id in request.cancelled:
+            task = self.tasks.pop(call_id, None)
+            if task is not None:
+                task.cancel()
+        loop = asyncio.get_running_loop()
+        lookup = self.servicer.lookup
+        for call in request.calls:
+            call_id = call.id
+            if self.closing:
+                self.result(link_pb2.LinkResult(id=call_id, code=14, message="worker is draining", refused=True))
+                continue
+            handler = lookup(call.method)
+            if handler is None:
+                self.result(link_pb2.LinkResult(id=call_id, code=12, message="Method not found!"))
+                continue
+            if handler.unary_unary is None:  # streaming: it goes on its own stream
+                self.result(
+                    link_pb2.LinkResult(id=call_id, code=12, message="not a unary method", refused=True)
+                )
+                continue
+            if call_id in self.tasks:
+                self.result(link_pb2.LinkResult(id=call_id, code=13, message=f"call id {call_id} is in use"))
+                continue
+            deadline = loop.time() + call.timeout_us / 1e6 if call.timeout_us else None
+            self.tasks[call_id] = loop.create_task(self._run(call_id, handler, call, deadline))
+
+    async def _run(self, call_id: int, handler: grpc.RpcMethodHandler, call: link_pb2.LinkCall, deadline: float | None) -> None:
+        context = LinkContext(call.metadata, deadline)
+        result = link_pb2.LinkResult(id=call_id)
+        try:
+            request = handler.request_deserializer(call.request)
+            if deadline is None:
+                response = await handler.unary_unary(request, context)
+            else:
+                async with asyncio.timeout_at(deadline):
+                    response = await handler.unary_unary(request, context)
+            data = handler.response_serializer(response)
+            if len(data) > self.max_response_bytes:
+                result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+                result.message = f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
+            else:
+                result.response = data
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            result.code = code.value[0]
+            result.message = context._message
+            result.trailers.extend(_metadata_entries(context._trailers))
+        except TimeoutError:
+            result.code = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+            result.message = "Deadline Exceeded"
+        except asyncio.CancelledError:
+            if self.tasks.get(call_id) is not asyncio.current_task():
+                return  # abandoned by the gateway: nobody waits for a result
+            raise
+        except Exception as err:  # the guard maps every error; this is a bug in the link itself
+            log.error("%s failed on the link", call.method, exc_info=err)
+            result.code = grpc.StatusCode.INTERNAL.value[0]
+            result.message = f"{call.method} failed unexpectedly: {type(err).__name__}"
+        finally:
+            if self.tasks.get(call_id) is asyncio.current_task():
+                del self.tasks[call_id]
+            self._maybe_end()
+        self.result(result)
+
+    async def write_results(self, context: grpc.aio.ServicerContext) -> None:
+        """Writes results as they come, all that are waiting in one message (up to MAX_BATCH_BYTES)."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.results:
+                out = link_pb2.ExchangeResponse()
+                size = 0
+                taken = 0
+                for r in self.results:
+                    n = r.ByteSize() + 8
+                    if taken and size + n > MAX_BATCH_BYTES:
+                        break
+                    size += n
+                    taken += 1
+                out.results.extend(self.results[:taken])
+                del self.results[:taken]
+                await context.write(out)
+            if self.ended.is_set():
+                return
+
+    def cancel_all(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        self.tasks.clear()
+
+
+class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
+    """Serves ``Exchange`` for the unary methods ``lookup`` finds (the server's wrapped handlers)."""
+
+    def __init__(self, lookup: HandlerLookup, max_message_bytes: int) -> None:
+        self.lookup = lookup
+        self.max_message_bytes = max_message_bytes
+        self._links: set[_Link] = set()
+        self._closing = False
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Calls running on every link."""
+        return sum(len(link.tasks) for link in self._links)
+
+    def close(self) -> None:
+        """Drain: every link takes no new call and ends once its calls have their results."""
+        self._closing = True
+        for link in self._links:
+            link.close()
+
+    async def Exchange(
+        self, request_iterator: AsyncIterator[link_pb2.ExchangeRequest], context: grpc.aio.ServicerContext
+    ) -> None:
+        link = _Link(self, self.max_message_bytes)
+        if self._closing:
+            link.close()
+        self._links.add(link)
+        # The gateway sends calls once these headers confirm the link (a server without it answers
+        # UNIMPLEMENTED, and a proxy that answers any path does not send the header).
+        await context.send_initial_metadata(((LINK_HEADER, "1"),))
+
+        async def read() -> None:
+            async for request in request_iterator:
+                link.take(request)
+            link.reading_done = True
+            link._maybe_end()
+
+        reader = asyncio.ensure_future(read())
+        writer = asyncio.ensure_future(link.write_results(context))
+        try:
+            # The writer ends the exchange (once every call taken has its result); the reader only when
+            # the stream fails, or by ending normally when the gateway half-closes.
+            pending: set[asyncio.Future[None]] = {reader, writer}
+            while writer in pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if reader in done and reader.exception() is not None:
+                    raise reader.exception()  # type: ignore[misc]
+            await writer  # raises what stopped it
+        finally:
+            reader.cancel()
+            writer.cancel()
+            link.cancel_all()
+            self._links.discard(link)

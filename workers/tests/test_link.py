@@ -1,0 +1,201 @@
+"""The worker link (``agentos.mesh.v1.WorkerLinkService``) against real worker processes over real gRPC.
+
+Every call on the link must end as the same call on its own stream would: same response bytes, same
+status, message and details, deadline and cancellation honoured, counted in the worker's metrics, and
+finished before the worker drains.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import threading
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from agentos.mesh.v1 import link_pb2, link_pb2_grpc
+from agentos.model.v1 import model_pb2, model_pb2_grpc
+from google.rpc import error_details_pb2, status_pb2
+
+from workers.tests.conftest import WorkerProcess, wait_until
+
+COMPLETE = "/agentos.model.v1.ModelService/Complete"
+
+
+class Link:
+    """One Exchange from a test: send calls and cancellations, collect results by id."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self._requests: queue.Queue[link_pb2.ExchangeRequest | None] = queue.Queue()
+        self._responses = link_pb2_grpc.WorkerLinkServiceStub(channel).Exchange(iter(self._requests.get, None))
+        self.results: dict[int, link_pb2.LinkResult] = {}
+        self.messages = 0
+        self.ended: grpc.RpcError | None | bool = False
+        self._cv = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        ended: grpc.RpcError | None = None
+        try:
+            for response in self._responses:
+                with self._cv:
+                    self.messages += 1
+                    for r in response.results:
+                        self.results[r.id] = r
+                    self._cv.notify_all()
+        except grpc.RpcError as err:
+            ended = err
+        with self._cv:
+            self.ended = ended
+            self._cv.notify_all()
+
+    def send(self, *calls: link_pb2.LinkCall, cancelled: tuple[int, ...] = ()) -> None:
+        self._requests.put(link_pb2.ExchangeRequest(calls=calls, cancelled=cancelled))
+
+    def result(self, call_id: int, timeout: float = 30) -> link_pb2.LinkResult:
+        with self._cv:
+            assert self._cv.wait_for(lambda: call_id in self.results, timeout), f"no result for call {call_id}"
+            return self.results[call_id]
+
+    def wait_ended(self, timeout: float = 30) -> grpc.RpcError | None:
+        with self._cv:
+            assert self._cv.wait_for(lambda: self.ended is not False, timeout), "the link did not end"
+            return self.ended  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._requests.put(None)
+
+
+@pytest.fixture
+def link(scripted_worker: WorkerProcess) -> Iterator[Link]:
+    one = Link(scripted_worker.channel)
+    yield one
+    one.close()
+
+
+def complete(call_id: int, prompt: str = "hello", script: dict | None = None, timeout_us: int = 0) -> link_pb2.LinkCall:
+    metadata = [link_pb2.LinkMetadata(key="x-agentos-script", value=json.dumps(script).encode())] if script else []
+    request = model_pb2.CompleteRequest(prompt=prompt).SerializeToString()
+    return link_pb2.LinkCall(id=call_id, method=COMPLETE, request=request, timeout_us=timeout_us, metadata=metadata)
+
+
+def test_a_call_answers_as_on_its_own_stream(scripted_worker: WorkerProcess, link: Link) -> None:
+    script = {"tokens": ["The", " link", " works"], "prompt_tokens": 3}
+    link.send(complete(1, script=script))
+    result = link.result(1)
+    own = model_pb2_grpc.ModelServiceStub(scripted_worker.channel).Complete(
+        model_pb2.CompleteRequest(prompt="hello"), metadata=[("x-agentos-script", json.dumps(script))], timeout=10
+    )
+    assert result.code == 0 and not result.refused
+    got = model_pb2.CompleteResponse.FromString(result.response)
+    assert got.text == own.text == "The link works"
+    assert got.usage == own.usage
+
+
+def test_calls_sent_together_are_answered_together(link: Link) -> None:
+    link.send(*(complete(i, script={"tokens": [f"n{i}"]}) for i in range(1, 41)))
+    for i in range(1, 41):
+        assert model_pb2.CompleteResponse.FromString(link.result(i).response).text == f"n{i}"
+    assert link.messages < 40  # results that finish together share a message
+
+
+def test_an_invalid_request_has_the_status_details_it_has_on_its_own_stream(link: Link) -> None:
+    link.send(link_pb2.LinkCall(id=7, method=COMPLETE, request=model_pb2.CompleteRequest().SerializeToString()))
+    result = link.result(7)
+    assert result.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "exactly one of prompt or messages" in result.message
+    details = {m.key: m.value for m in result.trailers}["grpc-status-details-bin"]
+    status = status_pb2.Status.FromString(details)
+    assert status.code == result.code
+    bad = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad)
+
+
+def test_a_request_that_does_not_decode_is_invalid_argument(link: Link) -> None:
+    link.send(link_pb2.LinkCall(id=3, method=COMPLETE, request=b"\xff\xff\xff"))
+    result = link.result(3)
+    assert result.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "not a valid CompleteRequest" in result.message
+
+
+def test_unknown_and_streaming_methods(link: Link) -> None:
+    link.send(
+        link_pb2.LinkCall(id=1, method="/agentos.model.v1.ModelService/Nope"),
+        link_pb2.LinkCall(id=2, method="/agentos.model.v1.ModelService/Generate"),
+    )
+    unknown, streaming = link.result(1), link.result(2)
+    assert unknown.code == grpc.StatusCode.UNIMPLEMENTED.value[0] and not unknown.refused
+    # A streaming method takes its own stream: refused here, never run.
+    assert streaming.refused
+
+
+def test_a_worker_error_keeps_its_code_and_message(link: Link) -> None:
+    link.send(complete(5, script={"error": {"code": "UNAVAILABLE", "message": "upstream down"}}))
+    result = link.result(5)
+    assert result.code == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert "upstream down" in result.message
+
+
+def test_the_deadline_is_enforced(scripted_worker: WorkerProcess, link: Link) -> None:
+    before = scripted_worker.metrics().get(
+        'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}', 0
+    )
+    link.send(complete(9, script={"tokens": ["a", "b", "c"], "token_delay_ms": 400}, timeout_us=200_000))
+    result = link.result(9)
+    assert result.code == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+    wait_until(
+        lambda: scripted_worker.metrics().get(
+            'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}', 0
+        )
+        == before + 1
+    )
+
+
+def test_a_cancelled_call_stops_and_sends_no_result(scripted_worker: WorkerProcess, link: Link) -> None:
+    key = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Complete"}'
+    before = scripted_worker.metrics().get(key, 0)
+    link.send(complete(11, script={"tokens": ["slow"] * 50, "token_delay_ms": 100}))
+    wait_until(
+        lambda: scripted_worker.metrics().get(
+            'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+        )
+        >= 1
+    )
+    link.send(cancelled=(11,))
+    wait_until(lambda: scripted_worker.metrics().get(key, 0) == before + 1)
+    link.send(complete(12, script={"tokens": ["after"]}))
+    assert model_pb2.CompleteResponse.FromString(link.result(12).response).text == "after"
+    assert 11 not in link.results
+
+
+def test_the_link_ends_ok_when_the_gateway_half_closes(link: Link) -> None:
+    link.send(complete(1, script={"tokens": ["x"], "token_delay_ms": 200}))
+    link.close()
+    assert link.result(1).code == 0  # the call taken is answered before the end
+    assert link.wait_ended() is None
+
+
+def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None:  # type: ignore[no-untyped-def]
+    worker = WorkerProcess("model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "20"])
+    try:
+        link = Link(worker.channel)
+        link.send(complete(1, script={"tokens": ["still", " answered"], "token_delay_ms": 500}))
+        wait_until(
+            lambda: worker.metrics().get(
+                'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+            )
+            >= 1
+        )
+        worker.signal(signal.SIGTERM)
+        wait_until(lambda: "draining" in worker.log)
+        link.send(complete(2, script={"tokens": ["too late"]}))
+        late = link.result(2)
+        assert late.refused and late.code == grpc.StatusCode.UNAVAILABLE.value[0]
+        first = link.result(1)
+        assert model_pb2.CompleteResponse.FromString(first.response).text == "still answered"
+        assert link.wait_ended() is None  # ended with OK once its call was answered
+        assert worker.wait(30) == 0
+    finally:
+        worker.stop()
