@@ -9,6 +9,7 @@
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { encodeFrame } from "../src/grpc/frames.js";
+import { LINK_PATH } from "../src/pool/link.js";
 
 /** What the rogue worker answers to one call. */
 export interface RogueAnswer {
@@ -56,6 +57,12 @@ export async function startRogueWorker(answer: (path: string) => RogueAnswer): P
   let lastHeaders: http2.IncomingHttpHeaders | undefined;
   server.on("stream", (stream, headers) => {
     const path = String(headers[":path"]);
+    if (path === LINK_PATH) {
+      // As any gRPC server without the worker link: UNIMPLEMENTED at once, and not counted as a call.
+      stream.on("error", () => {});
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "Method not found!" }, { endStream: true });
+      return;
+    }
     if (path !== "/grpc.health.v1.Health/Check") lastHeaders = headers;
     stream.on("error", () => {});
     stream.on("data", () => {});

@@ -76,6 +76,11 @@ export interface PoolConfig {
    * spreads load again when an address is a load balancer in front of several workers.
    */
   maxCallsPerConnection: number;
+  /**
+   * Carry unary calls to the pool's workers on the worker link (one stream per connection, many calls
+   * per message; see pool/link.ts) where the worker serves it. Off: one HTTP/2 stream per call.
+   */
+  link: boolean;
 }
 
 /** The whole gateway configuration. */
@@ -116,6 +121,7 @@ const DEFAULT_POOL: Omit<PoolConfig, "service" | "addresses"> = {
   keepAliveIntervalMs: 30_000,
   keepAliveTimeoutMs: 20_000,
   maxCallsPerConnection: 0,
+  link: true,
 };
 
 /**
@@ -213,6 +219,7 @@ function poolFrom(service: string, raw: Raw, defaults: Omit<PoolConfig, "service
     keepAliveIntervalMs: num(raw.keepAliveIntervalMs, `${w}.keepAliveIntervalMs`, defaults.keepAliveIntervalMs),
     keepAliveTimeoutMs: num(raw.keepAliveTimeoutMs, `${w}.keepAliveTimeoutMs`, defaults.keepAliveTimeoutMs),
     maxCallsPerConnection: num(raw.maxCallsPerConnection, `${w}.maxCallsPerConnection`, defaults.maxCallsPerConnection),
+    link: bool(raw.link, `${w}.link`, defaults.link),
   };
   if (pool.keepAliveIntervalMs > 0 && pool.keepAliveTimeoutMs < 1) throw new ConfigError(`${w}.keepAliveTimeoutMs: expected a number >= 1`);
   if (!Number.isInteger(pool.maxCallsPerConnection)) throw new ConfigError(`${w}.maxCallsPerConnection: expected a whole number`);

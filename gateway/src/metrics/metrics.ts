@@ -85,6 +85,10 @@ export interface ReplicaStats {
   replica: string;
   outstanding: number;
   outcomes: Map<string, number>;
+  /** Unary calls sent on a worker link (pool/link.ts) rather than on a stream of their own. */
+  linkCalls: number;
+  /** Worker links open to the replica (one per connection whose worker serves the link). */
+  linksOpen: number;
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, "half-open": 2 };
@@ -156,6 +160,26 @@ export class GatewayMetrics {
         for (const x of replicas.values()) for (const [outcome, n] of x.outcomes) this.inc({ service: x.service, replica: x.replica, outcome }, n);
       },
     });
+    new Counter({
+      name: "agentos_gateway_replica_link_calls_total",
+      help: "Unary calls sent to the replica on a worker link (many per message) instead of a stream each.",
+      labelNames: ["service", "replica"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const x of replicas.values()) this.inc({ service: x.service, replica: x.replica }, x.linkCalls);
+      },
+    });
+    new Gauge({
+      name: "agentos_gateway_replica_links_open",
+      help: "Worker links open to the replica (0: unary calls take a stream each, e.g. the worker does not serve the link).",
+      labelNames: ["service", "replica"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const x of replicas.values()) this.set({ service: x.service, replica: x.replica }, x.linksOpen);
+      },
+    });
     this.retries = new Counter({ name: "agentos_gateway_retries_total", help: "Calls retried on another replica.", labelNames: ["service"], registers: r });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "agentos_gateway_" });
   }
@@ -184,7 +208,7 @@ export class GatewayMetrics {
   replica(service: string, replica: string): ReplicaStats {
     const key = `${service}/${replica}`;
     let x = this.replicas.get(key);
-    if (!x) this.replicas.set(key, (x = { service, replica, outstanding: 0, outcomes: new Map() }));
+    if (!x) this.replicas.set(key, (x = { service, replica, outstanding: 0, outcomes: new Map(), linkCalls: 0, linksOpen: 0 }));
     return x;
   }
 

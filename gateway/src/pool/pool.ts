@@ -51,7 +51,7 @@ export class Pool {
     for (const r of this.replicas) {
       metrics?.replicaHealth(cfg.service, r.address, false);
       metrics?.replicaBreaker(cfg.service, r.address, "closed");
-      if (metrics) this.stats.set(r, metrics.replica(cfg.service, r.address));
+      if (metrics) this.stats.set(r, (r.stats = metrics.replica(cfg.service, r.address)));
     }
   }
 

@@ -8,7 +8,10 @@ import * as net from "node:net";
 import type { PoolConfig } from "../config/config.js";
 import { Breaker } from "./breaker.js";
 import type { BreakerState } from "./breaker.js";
+import type { ReplicaStats } from "../metrics/metrics.js";
 import { checkHealth, ServingStatus } from "./health-check.js";
+import { WorkerLink } from "./link.js";
+import type { LinkStream } from "./link.js";
 
 /** "host:port" or "[v6]:port" to its parts. */
 function splitAddress(address: string): { host: string; port: number } {
@@ -31,6 +34,8 @@ interface Connection {
   active: number;
   /** Renewed: takes no new stream, closes after its last one. */
   retired: boolean;
+  /** The worker link on this connection (when the pool uses links). */
+  link: WorkerLink | undefined;
 }
 
 /** What the pool is told when a replica's state changes (for metrics and readiness). */
@@ -55,6 +60,8 @@ export class Replica {
   private closed = false;
   /** Why the replica is not healthy, for /readyz and logs. */
   lastError = "not checked yet";
+  /** The replica's metrics figures, when the pool keeps them. */
+  stats: ReplicaStats | undefined;
 
   constructor(readonly address: string, private readonly cfg: PoolConfig, private readonly events: ReplicaEvents) {
     this.breaker = new Breaker(cfg.ejection, (s) => events.onBreaker(this, s));
@@ -71,7 +78,10 @@ export class Replica {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    for (const c of this.connections) c.session.close();
+    for (const c of this.connections) {
+      c.link?.end();
+      c.session.close();
+    }
     this.connections.clear();
     this.current = undefined;
   }
@@ -99,9 +109,22 @@ export class Replica {
     return stream;
   }
 
+  /**
+   * A unary call on the worker link of the current connection, when that link is open (see
+   * pool/link.ts); undefined otherwise (the caller opens a stream with {@link request}, which also opens
+   * the connection and its link when there is none).
+   */
+  linkCall(headers: http2.OutgoingHttpHeaders): LinkStream | undefined {
+    const c = this.current;
+    if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
+    if (this.stats) this.stats.linkCalls++;
+    return c.link.call(headers);
+  }
+
   /** No new stream goes to `c`; it closes once its streams have ended. */
   private retire(c: Connection): void {
     c.retired = true;
+    c.link?.end();
     if (this.current === c) this.current = undefined; // its "close" no longer speaks for the replica
     if (c.active === 0) c.session.close();
   }
@@ -115,7 +138,12 @@ export class Replica {
       // No Nagle: small gRPC frames must leave at once, not wait for the previous segment's ACK.
       createConnection: () => net.connect({ host, port, noDelay: true }),
     });
-    const conn: Connection = { session, opened: 0, active: 0, retired: false };
+    const conn: Connection = { session, opened: 0, active: 0, retired: false, link: undefined };
+    if (this.cfg.link) {
+      conn.link = new WorkerLink(session, (open) => {
+        if (this.stats) this.stats.linksOpen += open ? 1 : -1;
+      });
+    }
     this.current = conn;
     this.connections.add(conn);
     // The connection window: large enough that several streams flow at once.

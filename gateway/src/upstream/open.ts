@@ -17,6 +17,7 @@ import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { releaseOnClose } from "../http/release.js";
+import { linkable } from "../pool/link.js";
 import type { Lease, Outcome } from "../pool/pool.js";
 import type { Replica } from "../pool/replica.js";
 import type { Route } from "./route.js";
@@ -86,6 +87,8 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
   let tried: Set<Replica> | undefined;
   let attempt = 0;
   const cancelled = () => opts.isCancelled?.() === true || opts.signal?.aborted === true;
+  // Unary calls with one small uncompressed request go on the replica's worker link when it has one.
+  const onLink = pool.cfg.link && route.method.methodKind === "unary" && linkable(headers, body);
 
   const tryOnce = (): void => {
     attempt++;
@@ -112,7 +115,8 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
     };
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = replica.request(headers, { endStream: false });
+      // A LinkStream behaves as the call's ClientHttp2Stream for everything the relays use (pool/link.ts).
+      stream = ((onLink ? replica.linkCall(headers) : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));

@@ -1,0 +1,162 @@
+/**
+ * The worker link through the gateway, against real model workers (scripted backend): unary calls go on
+ * it and answer exactly as on their own streams (gRPC and Connect clients), streaming calls do not, and
+ * deadlines, cancellation, error details and a worker's drain behave as they do per stream.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { BadRequestSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
+import { ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import type { Gateway } from "../server.js";
+import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
+import type { ModelWorker } from "../../test/mesh.js";
+import { callError } from "../../test/call-error.js";
+
+const script = (tokens: string[], delayMs = 0) => ({ "x-agentos-script": JSON.stringify({ tokens, token_delay_ms: delayMs }) });
+const COMPLETE_CANCELLED = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Complete"}';
+const COMPLETE_OK = 'agentos_worker_rpcs_total{code="OK",method="/agentos.model.v1.ModelService/Complete"}';
+
+let a: ModelWorker;
+let b: ModelWorker;
+const gateways: Gateway[] = [];
+
+async function gatewayFor(addresses: string[], link = true) {
+  const gateway = await startGateway([testPool(MODEL_SERVICE, addresses, { link })]);
+  gateways.push(gateway);
+  const base = `http://127.0.0.1:${gateway.port}`;
+  return {
+    gateway,
+    grpc: createClient(ModelService, createGrpcTransport({ baseUrl: base })),
+    connect: createClient(ModelService, createConnectTransport({ baseUrl: base, httpVersion: "1.1" })),
+    async metric(name: string): Promise<number> {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      let sum = 0;
+      for (const l of text.split("\n")) if (l.startsWith(name + "{")) sum += Number(l.substring(l.lastIndexOf(" ") + 1));
+      return sum;
+    },
+  };
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startModelWorker(), startModelWorker()]);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.close(200)));
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+describe("unary calls on the worker link", () => {
+  let gw: Awaited<ReturnType<typeof gatewayFor>>;
+  let direct: Client<typeof ModelService>;
+  beforeAll(async () => {
+    gw = await gatewayFor([a.address]);
+    direct = createClient(ModelService, createGrpcTransport({ baseUrl: `http://${a.address}` }));
+    await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+  });
+
+  it.each(["grpc", "connect"] as const)("go on the link and answer as the worker does directly (%s)", async (protocol) => {
+    const before = await gw.metric("agentos_gateway_replica_link_calls_total");
+    const headers = script(["on", " the", " link"]);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw[protocol].complete({ prompt: "hi" }, { headers })));
+    const own = await direct.complete({ prompt: "hi" }, { headers });
+    for (const got of answers) {
+      expect(got.text).toBe("on the link");
+      expect(got.usage).toEqual(own.usage);
+      expect(got.finishReason).toBe(own.finishReason);
+    }
+    expect((await gw.metric("agentos_gateway_replica_link_calls_total")) - before).toBe(20);
+  });
+
+  it("leave streaming calls on their own streams", async () => {
+    const before = await gw.metric("agentos_gateway_replica_link_calls_total");
+    const texts: string[] = [];
+    for await (const m of gw.grpc.generate({ prompt: "hi" }, { headers: script(["a", "b"]) })) texts.push(m.text);
+    expect(texts.join("")).toBe("ab");
+    expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBe(before);
+  });
+
+  it("keep their status, message and details", async () => {
+    const viaLink = await callError(gw.grpc.complete({}));
+    const own = await callError(direct.complete({}));
+    expect(viaLink.code).toBe(Code.InvalidArgument);
+    expect(viaLink.rawMessage).toBe(own.rawMessage);
+    expect(viaLink.findDetails(BadRequestSchema)).toEqual(own.findDetails(BadRequestSchema));
+    expect(viaLink.findDetails(BadRequestSchema).length).toBe(1);
+  });
+
+  it.each(["grpc", "connect"] as const)("end at their deadline with DEADLINE_EXCEEDED (%s)", async (protocol) => {
+    const t0 = Date.now();
+    const err = await callError(gw[protocol].complete({ prompt: "hi" }, { headers: script(["x", "y", "z"], 500), timeoutMs: 300 }));
+    expect(err.code).toBe(Code.DeadlineExceeded);
+    expect(Date.now() - t0).toBeLessThan(1400);
+  });
+
+  it("stop on the worker when the client cancels", async () => {
+    const before = await a.metric(COMPLETE_CANCELLED);
+    const abort = new AbortController();
+    const pending = gw.grpc.complete({ prompt: "hi" }, { headers: script(Array(40).fill("t"), 100), signal: abort.signal });
+    await waitForMetric(a, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
+    abort.abort();
+    expect((await callError(pending)).code).toBe(Code.Canceled);
+    await waitForMetric(a, COMPLETE_CANCELLED, before + 1);
+  });
+});
+
+describe("the link's switch and fall-backs", () => {
+  it("is not used with link: false", async () => {
+    const gw = await gatewayFor([b.address], false);
+    expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["ok"]) })).text).toBe("ok");
+    expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBe(0);
+    expect(await gw.metric("agentos_gateway_replica_links_open")).toBe(0);
+  });
+
+  it("lets a draining worker finish its calls, and sends new ones to the other replica", async () => {
+    const c = await startModelWorker({ args: ["--grace-period", "20"] });
+    try {
+      const gw = await gatewayFor([c.address, b.address]);
+      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const bBefore = await b.metric(COMPLETE_OK);
+      // Slow calls on both replicas; then c drains.
+      const slow = Array.from({ length: 4 }, () => gw.grpc.complete({ prompt: "hi" }, { headers: script(["still", " here"], 400) }));
+      await waitForMetric(c, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
+      await c.stop("SIGTERM").catch(() => {});
+      for (const r of await Promise.all(slow)) expect(r.text).toBe("still here");
+      // Every later call is answered (by b), none fails.
+      const later = await Promise.all(Array.from({ length: 10 }, () => gw.grpc.complete({ prompt: "hi" }, { headers: script(["fine"]) })));
+      for (const r of later) expect(r.text).toBe("fine");
+      expect((await b.metric(COMPLETE_OK)) - bBefore).toBeGreaterThanOrEqual(10);
+      expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBeGreaterThanOrEqual(14);
+    } finally {
+      await c.stop("SIGKILL").catch(() => {});
+    }
+  }, 60_000);
+
+  it("fails a call in flight when its worker dies, without running it twice", async () => {
+    const c = await startModelWorker();
+    try {
+      const gw = await gatewayFor([c.address, b.address]);
+      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const bBefore = await b.metric(COMPLETE_OK);
+      const calls = Array.from({ length: 6 }, () =>
+        gw.grpc.complete({ prompt: "hi" }, { headers: script(["never"], 2000) }).then(
+          () => "ok",
+          (e) => ConnectError.from(e).code,
+        ),
+      );
+      await waitForMetric(c, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
+      const onC = await c.metric('agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}');
+      await c.stop("SIGKILL");
+      const outcomes = await Promise.all(calls);
+      // Complete is not idempotent: the calls that were on c fail with UNAVAILABLE, and are not replayed on b.
+      expect(outcomes.filter((o) => o === Code.Unavailable).length).toBe(onC);
+      expect(outcomes.filter((o) => o === "ok").length).toBe(6 - onC);
+      expect((await b.metric(COMPLETE_OK)) - bBefore).toBe(6 - onC);
+      expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBe(6);
+    } finally {
+      await c.stop("SIGKILL").catch(() => {});
+    }
+  }, 60_000);
+});

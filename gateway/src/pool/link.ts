@@ -1,0 +1,377 @@
+/**
+ * The worker link (`agentos.mesh.v1.WorkerLinkService/Exchange`): unary calls to a replica carried many to
+ * a message on one long-lived stream of its connection, instead of one HTTP/2 stream each.
+ *
+ * A grpc.aio worker pays a fixed cost per call (four completion-queue batches, each handed from grpc's
+ * poller thread to its event loop) and a much smaller one per message; the gateway pays Node's cost of an
+ * `Http2Stream` per call. On the link a call is an entry in a message: the calls relayed in the same
+ * turn of the event loop go out together, and the worker answers the calls that finish together in one
+ * message (see workers/runtime/link.py).
+ *
+ * The relays do not know the difference: {@link WorkerLink.call} returns a {@link LinkStream}, which
+ * behaves as the `ClientHttp2Stream` of a unary call would (the `response` headers, the enveloped message
+ * as `data`, `trailers`, `end`, `close`; `rstCode` REFUSED_STREAM when the worker did not run the call;
+ * `close(code)` to cancel). What a call keeps: method, request bytes, metadata, deadline (grpc-timeout),
+ * cancellation, status with message and trailers. Only unary calls with one uncompressed request of at
+ * most {@link LINK_MAX_REQUEST_BYTES} go on the link ({@link linkable}); the rest keep their own streams.
+ *
+ * A link opens with the connection. Until the worker's response headers arrive, and for good on a
+ * connection whose worker does not serve the link (a trailers-only UNIMPLEMENTED: any plain gRPC server),
+ * calls take their own streams. When the link stream fails, the calls it carried fail as their streams
+ * would have (UNAVAILABLE, maybe run); calls not yet written are refused (never run, safe to retry).
+ */
+import * as http2 from "node:http2";
+import { Readable } from "node:stream";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  ExchangeRequestSchema,
+  ExchangeResponseSchema,
+  LinkCallSchema,
+  LinkMetadataSchema,
+} from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import type { LinkCall, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import { FrameSplitter } from "../grpc/frames.js";
+import { parseGrpcTimeout } from "../grpc/headers.js";
+import { encodeGrpcMessage, statusFromTrailers } from "../grpc/status.js";
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** The link's method path. */
+export const LINK_PATH = "/agentos.mesh.v1.WorkerLinkService/Exchange";
+/** The response header a worker serving the link confirms it with ("1"). */
+export const LINK_HEADER = "agentos-link";
+/** Largest request (enveloped) sent on the link; larger ones take their own stream. */
+export const LINK_MAX_REQUEST_BYTES = 64 * 1024;
+/** A calls message is written once it holds this many request bytes. */
+const MAX_BATCH_BYTES = 256 * 1024;
+/** Largest results message accepted from a worker. */
+const MAX_RESULTS_BYTES = 64 << 20;
+
+/** Request headers that are HTTP/2's or gRPC's own, not the call's metadata. */
+const NOT_METADATA = new Set(["content-type", "te", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "content-length"]);
+
+/**
+ * True when a call with these request headers and this request body can go on a link: one uncompressed
+ * message, no request encoding, at most {@link LINK_MAX_REQUEST_BYTES}. (The method must be unary: the
+ * caller knows that.)
+ */
+export function linkable(headers: OutgoingHttpHeaders, body: Buffer): boolean {
+  if (body.byteLength < 5 || body.byteLength > LINK_MAX_REQUEST_BYTES || body[0] !== 0) return false;
+  if (body.readUInt32BE(1) !== body.byteLength - 5) return false;
+  const enc = headers["grpc-encoding"];
+  return enc === undefined || enc === "identity";
+}
+
+function metadataOf(headers: OutgoingHttpHeaders): LinkMetadata[] {
+  const out: LinkMetadata[] = [];
+  for (const key in headers) {
+    if (key.charCodeAt(0) === 58 /* ':' */ || NOT_METADATA.has(key)) continue;
+    const v = headers[key];
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [String(v)];
+    const binary = key.endsWith("-bin");
+    for (const one of values) {
+      for (const part of binary ? one.split(",") : [one]) {
+        out.push(create(LinkMetadataSchema, { key, value: binary ? Buffer.from(part.trim(), "base64") : Buffer.from(part, "latin1") }));
+      }
+    }
+  }
+  return out;
+}
+
+function trailersOf(result: LinkResult, into: Record<string, string>): void {
+  for (const m of result.trailers) {
+    const v = m.key.endsWith("-bin") ? Buffer.from(m.value).toString("base64").replace(/=+$/, "") : Buffer.from(m.value).toString("latin1");
+    into[m.key] = into[m.key] === undefined ? v : `${into[m.key]},${v}`;
+  }
+}
+
+function envelope(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + data.byteLength);
+  out[0] = 0;
+  out.writeUInt32BE(data.byteLength, 1);
+  out.set(data, 5);
+  return out;
+}
+
+/**
+ * One unary call on a link, standing in for its `ClientHttp2Stream`. Write the request with
+ * `end(body)` (one enveloped message); read the answer as from the stream.
+ */
+export class LinkStream extends Readable {
+  /** The call's id on the link once written; undefined until then (a call never written was not run). */
+  id: number | undefined;
+  /** How the call was cut short, as an HTTP/2 RST_STREAM code; 0 once answered. */
+  rstCode: number | undefined;
+  private request: LinkCall | undefined;
+  private answer: { frame?: Buffer; trailers?: IncomingHttpHeaders; read: number } | undefined;
+  private ended = false;
+
+  constructor(private readonly link: WorkerLink, private readonly headers: OutgoingHttpHeaders) {
+    super();
+  }
+
+  /** True once the request was handed over (as `Http2Stream.writableEnded`). */
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Sends the call: `body` is its one enveloped request message. */
+  end(body?: unknown): this {
+    if (this.ended) return this;
+    this.ended = true;
+    const data = body as Buffer;
+    const timeout = parseGrpcTimeout(this.headers["grpc-timeout"] as string | undefined);
+    this.request = create(LinkCallSchema, {
+      method: String(this.headers[":path"]),
+      request: data.subarray(5),
+      timeoutUs: timeout === undefined ? 0n : BigInt(Math.max(1, Math.round(timeout * 1000))),
+      metadata: metadataOf(this.headers),
+    });
+    this.link.submit(this, this.request);
+    return this;
+  }
+
+  /** Cancels the call (the relay's `close(NGHTTP2_CANCEL)`); nothing is sent after it. */
+  close(code: number = NGHTTP2_CANCEL): void {
+    if (this.rstCode !== undefined || this.destroyed) return;
+    this.rstCode = code;
+    this.link.abandon(this);
+    this.destroy();
+  }
+
+  /** @internal The link wrote the call with this id. */
+  sent(id: number): void {
+    this.id = id;
+  }
+
+  /** @internal The worker's result. */
+  settle(result: LinkResult): void {
+    if (this.rstCode !== undefined) return;
+    if (result.refused) return this.fail(NGHTTP2_REFUSED_STREAM);
+    this.rstCode = 0;
+    if (result.code === 0) {
+      const trailers: Record<string, string> = { "grpc-status": "0" };
+      trailersOf(result, trailers);
+      this.answer = { frame: envelope(result.response), trailers, read: 0 };
+      this.emit("response", { ":status": 200, "content-type": "application/grpc" });
+      return;
+    }
+    // A status without a message: a trailers-only response, as grpc sends one.
+    const headers: Record<string, string | number> = { ":status": 200, "content-type": "application/grpc", "grpc-status": String(result.code) };
+    if (result.message !== "") headers["grpc-message"] = encodeGrpcMessage(result.message);
+    trailersOf(result, headers as Record<string, string>);
+    this.answer = { read: 1 };
+    this.emit("response", headers);
+    this.push(null);
+    this.resume(); // nothing to read: end and close as a trailers-only stream does
+  }
+
+  /** @internal The call ended without a result: `code` is the RST_STREAM code its stream would show. */
+  fail(code: number, err?: Error): void {
+    if (this.rstCode !== undefined || this.destroyed) return;
+    this.rstCode = code;
+    this.destroy(err);
+  }
+
+  override _read(): void {
+    const a = this.answer;
+    if (a === undefined || a.frame === undefined) return;
+    if (a.read === 0) {
+      a.read = 1;
+      this.push(a.frame);
+      return;
+    }
+    // The message was taken: trailers, then the end, as on a stream.
+    a.frame = undefined;
+    this.emit("trailers", a.trailers, 0);
+    this.push(null);
+  }
+}
+
+/** The link's state: opening (calls take their own streams), open, or closed for good on this connection. */
+export type LinkState = "opening" | "open" | "closed";
+
+/** The link of one connection. */
+export class WorkerLink {
+  state: LinkState = "opening";
+  /** Why the link closed (for logs and tests). */
+  closedBecause = "";
+  private readonly stream: http2.ClientHttp2Stream;
+  private nextId = 1;
+  /** Calls written and not answered, by id. */
+  private readonly inFlight = new Map<number, LinkStream>();
+  /** Calls waiting for the next write. */
+  private queued: { stream: LinkStream; call: LinkCall }[] = [];
+  private queuedBytes = 0;
+  private cancelled: bigint[] = [];
+  private scheduled = false;
+  private readonly splitter = new FrameSplitter(MAX_RESULTS_BYTES);
+
+  /**
+   * Opens the link on `session`. `onState` is told when the worker confirms it (true) and when an open
+   * link closes (false: the worker drained, the stream failed, or the gateway ended it).
+   */
+  constructor(session: http2.ClientHttp2Session, private readonly onState?: (open: boolean) => void) {
+    this.stream = session.request(
+      { ":method": "POST", ":path": LINK_PATH, "content-type": "application/grpc", te: "trailers" },
+      { endStream: false },
+    );
+    this.stream.on("error", (e) => {
+      if (this.closedBecause === "") this.closedBecause = e.message;
+    });
+    this.stream.once("response", (h) => {
+      if (h["grpc-status"] !== undefined) {
+        // Trailers-only: the worker does not serve the link (UNIMPLEMENTED, as any plain gRPC server) or refused it.
+        const s = statusFromTrailers(h);
+        this.shut(`the worker answered the link with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
+        return;
+      }
+      if (h[LINK_HEADER] !== "1") {
+        // Something answered that is not a worker serving the link (a proxy, a server answering any path).
+        this.shut(`the worker did not confirm the link (no ${LINK_HEADER} header)`);
+        if (!this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
+        return;
+      }
+      if (this.state === "opening") {
+        this.state = "open";
+        this.onState?.(true);
+      }
+    });
+    this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.stream.once("trailers", (t) => {
+      const s = statusFromTrailers(t);
+      this.shut(s?.code === 0 ? "the worker ended the link (draining)" : `the link ended with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
+    });
+    this.stream.once("close", () => this.shut(this.closedBecause || `the link stream closed (HTTP/2 code ${this.stream.rstCode ?? 0})`));
+  }
+
+  /** Calls waiting for their result. */
+  get pending(): number {
+    return this.inFlight.size + this.queued.length;
+  }
+
+  /** A stream for one unary call with these request headers (see {@link LinkStream}). */
+  call(headers: OutgoingHttpHeaders): LinkStream {
+    return new LinkStream(this, headers);
+  }
+
+  /** Ends the link gracefully: no new calls; the worker answers those in flight, then ends it. */
+  end(): void {
+    if (this.state === "closed") return;
+    this.flush();
+    if (this.state === "open") this.onState?.(false);
+    this.state = "closed";
+    this.closedBecause ||= "closed by the gateway";
+    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
+    if (this.inFlight.size === 0 && !this.stream.destroyed) this.stream.close();
+  }
+
+  /** @internal Queues a call for the next write (this turn of the event loop). */
+  submit(stream: LinkStream, call: LinkCall): void {
+    if (this.state === "closed") {
+      process.nextTick(() => stream.fail(NGHTTP2_REFUSED_STREAM));
+      return;
+    }
+    this.queued.push({ stream, call });
+    this.queuedBytes += call.request.byteLength;
+    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+    else this.schedule();
+  }
+
+  /** @internal The relay cancelled `stream`. */
+  abandon(stream: LinkStream): void {
+    if (stream.id === undefined) {
+      const i = this.queued.findIndex((q) => q.stream === stream);
+      if (i >= 0) {
+        this.queuedBytes -= this.queued[i]!.call.request.byteLength;
+        this.queued.splice(i, 1);
+      }
+      return;
+    }
+    if (this.inFlight.delete(stream.id)) {
+      this.cancelled.push(BigInt(stream.id));
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.queued.length === 0 && this.cancelled.length === 0) return;
+    if (this.stream.destroyed || this.stream.writableEnded) {
+      for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
+      this.queued = [];
+      this.queuedBytes = 0;
+      this.cancelled = [];
+      return;
+    }
+    const calls: LinkCall[] = [];
+    for (const q of this.queued) {
+      const id = this.nextId++;
+      q.call.id = BigInt(id);
+      q.stream.sent(id);
+      this.inFlight.set(id, q.stream);
+      calls.push(q.call);
+    }
+    const msg = create(ExchangeRequestSchema, { calls, cancelled: this.cancelled });
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.cancelled = [];
+    this.stream.write(envelope(toBinary(ExchangeRequestSchema, msg)));
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (e) {
+      this.closedBecause = `the worker sent ${(e as Error).message}`;
+      this.stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    for (const f of frames) {
+      let results;
+      try {
+        if (f.flags !== 0) throw new Error(`a message with flags ${f.flags}`);
+        results = fromBinary(ExchangeResponseSchema, f.data).results;
+      } catch (e) {
+        this.closedBecause = `the worker sent a results message that does not decode: ${(e as Error).message}`;
+        this.stream.close(NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      for (const r of results) {
+        const id = Number(r.id);
+        const s = this.inFlight.get(id);
+        if (s === undefined) continue; // cancelled meanwhile
+        this.inFlight.delete(id);
+        s.settle(r);
+      }
+    }
+    if (this.state === "closed" && this.inFlight.size === 0 && !this.stream.destroyed) this.stream.close();
+  }
+
+  /** Closed for good: calls in flight fail as their streams would have; queued ones were never sent. */
+  private shut(why: string): void {
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    if (this.closedBecause === "") this.closedBecause = why;
+    if (!this.stream.destroyed && this.stream.writableEnded === false) this.stream.end();
+    const err = new Error(this.closedBecause);
+    const rst = this.stream.rstCode && this.stream.rstCode !== 0 ? this.stream.rstCode : NGHTTP2_INTERNAL_ERROR;
+    for (const s of this.inFlight.values()) s.fail(rst, err);
+    this.inFlight.clear();
+    for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (wasOpen) this.onState?.(false);
+  }
+}
