@@ -1,18 +1,21 @@
-"""``agentos.mesh.v1.WorkerLinkService``: unary calls carried many to a message on one stream.
+"""``agentos.mesh.v1.WorkerLinkService``: unary and server-streaming calls carried many to a message.
 
 A grpc.aio server pays a fixed cost per call: four completion-queue batches (the call arriving, its
-message, the status sent, the close), each handed from grpc's poller thread to the event loop. The
-gateway instead opens one ``Exchange`` per connection and sends the unary calls it relays as
-``LinkCall`` entries on it; calls that arrive together share a message, and so do results that finish
-together. Each call runs through the *same* wrapped handler as a call on its own stream (the
+message, the status sent, the close), each handed from grpc's poller thread to the event loop, and one
+hand-off per streamed message. The gateway instead opens one ``Exchange`` per connection and sends the
+calls it relays as ``LinkCall`` entries on it; calls that arrive together share a message, and results
+and streamed messages that are ready together (tokens of many streams) share one back. Each call runs
+through the *same* wrapped handler as a call on its own stream (the
 :class:`~workers.runtime.call_guard.CallGuard`: drain tracking, metrics, validation, error statuses), with
-a :class:`LinkContext` standing in for grpc's servicer context.
+a :class:`LinkContext` (:class:`StreamContext` for server streams) standing in for grpc's context.
 
 What a call keeps: its method, request bytes, metadata, deadline (``asyncio.timeout`` around the handler,
-DEADLINE_EXCEEDED as grpc says it), cancellation (the gateway lists abandoned ids), and its status with
-message and trailing metadata (``grpc-status-details-bin``). What stays on its own stream: streaming
-methods (answered ``refused``, so the gateway opens a stream instead), and anything the gateway does not
-send here (compressed or large requests).
+DEADLINE_EXCEEDED as grpc says it), cancellation (the gateway lists abandoned ids), its status with
+message and trailing metadata (``grpc-status-details-bin``), and for a server stream its messages in
+order under flow control: ``write`` waits while the call's window (65,535 bytes unless the gateway names
+another) is used up, and the gateway's credits reopen it as its client reads. What stays on its own
+stream: client- and bidi-streaming methods (answered ``refused``, so the gateway opens a stream
+instead), and anything the gateway does not send here (compressed or large requests).
 
 On drain (:meth:`LinkServicer.close`) every link stops taking calls (later ones are answered ``refused``:
 never run, safe to send elsewhere), lets the calls it took finish, and ends with OK.
@@ -36,6 +39,10 @@ SERVICE = link_pb2.DESCRIPTOR.services_by_name["WorkerLinkService"].full_name
 LINK_HEADER = "agentos-link"
 #: A results message is sent once it holds this many bytes; more results wait for the next one.
 MAX_BATCH_BYTES = 1 << 20
+#: A server-streaming call's window when the gateway names none (HTTP/2's default).
+DEFAULT_WINDOW = 65_535
+#: A streaming call on a link lets the event loop run after this many messages in a row.
+YIELD_EVERY = 16
 #: Room a result needs around its response bytes inside a results message.
 RESULT_OVERHEAD = 64
 
@@ -96,13 +103,61 @@ def _metadata_entries(trailers: tuple[tuple[str, str | bytes], ...]) -> list[lin
     ]
 
 
+class _Call:
+    """A call running on a link: its task, and for a server-streaming call its flow-control window."""
+
+    __slots__ = ("credit", "task", "unyielded", "window")
+
+    def __init__(self, window: int) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.window = window
+        self.credit: asyncio.Future[None] | None = None
+        self.unyielded = 0
+
+
+class StreamContext(LinkContext):
+    """The context of a server-streaming call on a link: ``write`` sends a message, within the call's window."""
+
+    __slots__ = ("_call", "_id", "_link", "_serialize")
+
+    def __init__(
+        self, metadata: Any, deadline: float | None, link: _Link, call_id: int, call: _Call, serialize: Any
+    ) -> None:
+        super().__init__(metadata, deadline)
+        self._link = link
+        self._id = call_id
+        self._call = call
+        self._serialize = serialize
+
+    async def write(self, message: Any) -> None:
+        """Sends one message; waits while the call's window is used up (the client is not reading)."""
+        data = self._serialize(message)
+        if len(data) > self._link.max_response_bytes:
+            await self.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"Sent message larger than max ({len(data)} vs. {self._link.max_response_bytes})",
+            )
+        call = self._call
+        while call.window <= 0:
+            call.credit = asyncio.get_running_loop().create_future()
+            await call.credit
+        call.window -= len(data)
+        self._link.result(link_pb2.LinkResult(id=self._id, response=data, more=True))
+        # A write on a stream of its own waits for grpc; this one returns at once. Let the writer and
+        # the other calls run now and then, so a producer that never waits cannot hold the loop.
+        call.unyielded += 1
+        if call.unyielded >= YIELD_EVERY:
+            call.unyielded = 0
+            await asyncio.sleep(0)
+
+
 class _Link:
     """One Exchange: the calls it runs and the results waiting to be written."""
 
     def __init__(self, servicer: LinkServicer, max_message_bytes: int) -> None:
         self.servicer = servicer
         self.max_response_bytes = max_message_bytes - RESULT_OVERHEAD
-        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.calls: dict[int, _Call] = {}
         self.results: list[link_pb2.LinkResult] = []
         self.wake = asyncio.Event()
         self.closing = False
@@ -115,7 +170,7 @@ class _Link:
         self._maybe_end()
 
     def _maybe_end(self) -> None:
-        if (self.closing or self.reading_done) and not self.tasks:
+        if (self.closing or self.reading_done) and not self.calls:
             self.ended.set()
             self.wake.set()
 
@@ -124,11 +179,17 @@ class _Link:
         self.wake.set()
 
     def take(self, request: link_pb2.ExchangeRequest) -> None:
-        """Starts the calls of one message and cancels those the gateway abandoned."""
+        """Starts the calls of one message, cancels those the gateway abandoned, applies credits."""
         for call_id in request.cancelled:
-            task = self.tasks.pop(call_id, None)
-            if task is not None:
-                task.cancel()
+            state = self.calls.pop(call_id, None)
+            if state is not None and state.task is not None:
+                state.task.cancel()
+        for credit in request.credits:
+            state = self.calls.get(credit.id)
+            if state is not None:
+                state.window += credit.bytes
+                if state.credit is not None and state.window > 0 and not state.credit.done():
+                    state.credit.set_result(None)
         loop = asyncio.get_running_loop()
         lookup = self.servicer.lookup
         for call in request.calls:
@@ -140,33 +201,49 @@ class _Link:
             if handler is None:
                 self.result(link_pb2.LinkResult(id=call_id, code=12, message="Method not found!"))
                 continue
-            if handler.unary_unary is None:  # streaming: it goes on its own stream
+            if handler.request_streaming:  # client- and bidi-streaming: each on its own stream
                 self.result(
-                    link_pb2.LinkResult(id=call_id, code=12, message="not a unary method", refused=True)
+                    link_pb2.LinkResult(id=call_id, code=12, message="a client-streaming method", refused=True)
                 )
                 continue
-            if call_id in self.tasks:
+            if call_id in self.calls:
                 self.result(link_pb2.LinkResult(id=call_id, code=13, message=f"call id {call_id} is in use"))
                 continue
             deadline = loop.time() + call.timeout_us / 1e6 if call.timeout_us else None
-            self.tasks[call_id] = loop.create_task(self._run(call_id, handler, call, deadline))
+            state = self.calls[call_id] = _Call(call.window or DEFAULT_WINDOW)
+            state.task = loop.create_task(self._run(call_id, state, handler, call, deadline))
 
-    async def _run(self, call_id: int, handler: grpc.RpcMethodHandler, call: link_pb2.LinkCall, deadline: float | None) -> None:
-        context = LinkContext(call.metadata, deadline)
+    async def _run(
+        self,
+        call_id: int,
+        state: _Call,
+        handler: grpc.RpcMethodHandler,
+        call: link_pb2.LinkCall,
+        deadline: float | None,
+    ) -> None:
+        streaming = handler.response_streaming
+        context: LinkContext
+        if streaming:
+            context = StreamContext(call.metadata, deadline, self, call_id, state, handler.response_serializer)
+            behavior = handler.unary_stream
+        else:
+            context = LinkContext(call.metadata, deadline)
+            behavior = handler.unary_unary
         result = link_pb2.LinkResult(id=call_id)
         try:
             request = handler.request_deserializer(call.request)
             if deadline is None:
-                response = await handler.unary_unary(request, context)
+                response = await behavior(request, context)
             else:
                 async with asyncio.timeout_at(deadline):
-                    response = await handler.unary_unary(request, context)
-            data = handler.response_serializer(response)
-            if len(data) > self.max_response_bytes:
-                result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
-                result.message = f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
-            else:
-                result.response = data
+                    response = await behavior(request, context)
+            if not streaming:
+                data = handler.response_serializer(response)
+                if len(data) > self.max_response_bytes:
+                    result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+                    result.message = f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
+                else:
+                    result.response = data
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             result.code = code.value[0]
@@ -176,18 +253,18 @@ class _Link:
             result.code = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
             result.message = "Deadline Exceeded"
         except asyncio.CancelledError:
-            if self.tasks.get(call_id) is not asyncio.current_task():
+            if self.calls.get(call_id) is not state:
+                self._maybe_end()
                 return  # abandoned by the gateway: nobody waits for a result
             raise
         except Exception as err:  # the guard maps every error; this is a bug in the link itself
             log.error("%s failed on the link", call.method, exc_info=err)
             result.code = grpc.StatusCode.INTERNAL.value[0]
             result.message = f"{call.method} failed unexpectedly: {type(err).__name__}"
-        finally:
-            if self.tasks.get(call_id) is asyncio.current_task():
-                del self.tasks[call_id]
-            self._maybe_end()
-        self.result(result)
+        if self.calls.get(call_id) is state:
+            del self.calls[call_id]
+            self.result(result)
+        self._maybe_end()
 
     async def write_results(self, context: grpc.aio.ServicerContext) -> None:
         """Writes results as they come, all that are waiting in one message (up to MAX_BATCH_BYTES)."""
@@ -207,13 +284,14 @@ class _Link:
                 out.results.extend(self.results[:taken])
                 del self.results[:taken]
                 await context.write(out)
-            if self.ended.is_set():
+            if self.ended.is_set() and not self.results:
                 return
 
     def cancel_all(self) -> None:
-        for task in self.tasks.values():
-            task.cancel()
-        self.tasks.clear()
+        for state in self.calls.values():
+            if state.task is not None:
+                state.task.cancel()
+        self.calls.clear()
 
 
 class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
@@ -228,7 +306,7 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
     @property
     def calls_in_flight(self) -> int:
         """Calls running on every link."""
-        return sum(len(link.tasks) for link in self._links)
+        return sum(len(link.calls) for link in self._links)
 
     def close(self) -> None:
         """Drain: every link takes no new call and ends once its calls have their results."""

@@ -11,6 +11,7 @@ import json
 import queue
 import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import grpc
@@ -22,6 +23,7 @@ from google.rpc import error_details_pb2, status_pb2
 from workers.tests.conftest import WorkerProcess, wait_until
 
 COMPLETE = "/agentos.model.v1.ModelService/Complete"
+GENERATE = "/agentos.model.v1.ModelService/Generate"
 
 
 class Link:
@@ -51,8 +53,16 @@ class Link:
             self.ended = ended
             self._cv.notify_all()
 
-    def send(self, *calls: link_pb2.LinkCall, cancelled: tuple[int, ...] = ()) -> None:
-        self._requests.put(link_pb2.ExchangeRequest(calls=calls, cancelled=cancelled))
+    def send(
+        self, *calls: link_pb2.LinkCall, cancelled: tuple[int, ...] = (), credits: tuple[tuple[int, int], ...] = ()
+    ) -> None:
+        self._requests.put(
+            link_pb2.ExchangeRequest(
+                calls=calls,
+                cancelled=cancelled,
+                credits=[link_pb2.LinkCredit(id=i, bytes=n) for i, n in credits],
+            )
+        )
 
     def result(self, call_id: int, timeout: float = 30) -> link_pb2.LinkResult:
         with self._cv:
@@ -120,15 +130,103 @@ def test_a_request_that_does_not_decode_is_invalid_argument(link: Link) -> None:
     assert "not a valid CompleteRequest" in result.message
 
 
-def test_unknown_and_streaming_methods(link: Link) -> None:
+def test_unknown_and_client_streaming_methods(link: Link) -> None:
     link.send(
         link_pb2.LinkCall(id=1, method="/agentos.model.v1.ModelService/Nope"),
-        link_pb2.LinkCall(id=2, method="/agentos.model.v1.ModelService/Generate"),
+        link_pb2.LinkCall(id=2, method="/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"),
     )
     unknown, streaming = link.result(1), link.result(2)
     assert unknown.code == grpc.StatusCode.UNIMPLEMENTED.value[0] and not unknown.refused
-    # A streaming method takes its own stream: refused here, never run.
+    # A client- or bidi-streaming method takes its own stream: refused here, never run.
     assert streaming.refused
+
+
+def generate(call_id: int, script: dict, window: int = 0) -> link_pb2.LinkCall:
+    request = model_pb2.GenerateRequest(prompt="hello").SerializeToString()
+    metadata = [link_pb2.LinkMetadata(key="x-agentos-script", value=json.dumps(script).encode())]
+    return link_pb2.LinkCall(id=call_id, method=GENERATE, request=request, metadata=metadata, window=window)
+
+
+class StreamLink(Link):
+    """A link that keeps every streamed message of each call, in order."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.streamed: dict[int, list[bytes]] = {}
+        super().__init__(channel)
+
+    def _read(self) -> None:
+        ended: grpc.RpcError | None = None
+        try:
+            for response in self._responses:
+                with self._cv:
+                    self.messages += 1
+                    for r in response.results:
+                        if r.more:
+                            self.streamed.setdefault(r.id, []).append(r.response)
+                        else:
+                            self.results[r.id] = r
+                    self._cv.notify_all()
+        except grpc.RpcError as err:
+            ended = err
+        with self._cv:
+            self.ended = ended
+            self._cv.notify_all()
+
+    def texts(self, call_id: int) -> list[str]:
+        with self._cv:
+            return [model_pb2.GenerateResponse.FromString(m).text for m in self.streamed.get(call_id, [])]
+
+
+def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_worker: WorkerProcess) -> None:
+    link = StreamLink(scripted_worker.channel)
+    try:
+        script = {"tokens": ["one", " two", " three"]}
+        link.send(generate(1, script), generate(2, {**script, "error": {"code": "UNAVAILABLE", "message": "gone", "after_tokens": 2}}))
+        ok, failed = link.result(1), link.result(2)
+        own = [
+            m.text
+            for m in model_pb2_grpc.ModelServiceStub(scripted_worker.channel).Generate(
+                model_pb2.GenerateRequest(prompt="hello"), metadata=[("x-agentos-script", json.dumps(script))]
+            )
+        ]
+        assert ok.code == 0 and link.texts(1) == own
+        assert failed.code == grpc.StatusCode.UNAVAILABLE.value[0] and "gone" in failed.message
+        assert "".join(link.texts(2)) == "one two"
+    finally:
+        link.close()
+
+
+def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_worker: WorkerProcess) -> None:
+    link = StreamLink(scripted_worker.channel)
+    try:
+        token = "x" * 1000
+        link.send(generate(1, {"tokens": [token] * 60}, window=10_000))
+        wait_until(lambda: len(link.texts(1)) >= 10)
+        time.sleep(0.5)  # the worker had time to send everything, were it not waiting
+        sent = len(link.texts(1))
+        # ~1,005 bytes a message: the tenth leaves while the window is still above 0, the eleventh waits.
+        assert sent == 10 and 1 not in link.results
+        link.send(credits=((1, 1_000_000),))
+        assert link.result(1).code == 0
+        assert "".join(link.texts(1)) == token * 60
+    finally:
+        link.close()
+
+
+def test_a_cancelled_stream_stops(scripted_worker: WorkerProcess) -> None:
+    key = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Generate"}'
+    before = scripted_worker.metrics().get(key, 0)
+    link = StreamLink(scripted_worker.channel)
+    try:
+        link.send(generate(4, {"tokens": ["t"] * 100, "token_delay_ms": 50}))
+        wait_until(lambda: len(link.texts(4)) >= 2)
+        link.send(cancelled=(4,))
+        wait_until(lambda: scripted_worker.metrics().get(key, 0) == before + 1)
+        count = len(link.texts(4))
+        time.sleep(0.3)
+        assert len(link.texts(4)) == count and 4 not in link.results
+    finally:
+        link.close()
 
 
 def test_a_worker_error_keeps_its_code_and_message(link: Link) -> None:

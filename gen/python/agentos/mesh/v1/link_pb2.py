@@ -24,23 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61gentos/mesh/v1/link.proto\x12\x0f\x61gentos.mesh.v1\"`\n\x0f\x45xchangeRequest\x12/\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x19.agentos.mesh.v1.LinkCallR\x05\x63\x61lls\x12\x1c\n\tcancelled\x18\x02 \x03(\x04R\tcancelled\"\xa6\x01\n\x08LinkCall\x12\x0e\n\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12\x18\n\x07request\x18\x03 \x01(\x0cR\x07request\x12\x1d\n\ntimeout_us\x18\x04 \x01(\x04R\ttimeoutUs\x12\x39\n\x08metadata\x18\x05 \x03(\x0b\x32\x1d.agentos.mesh.v1.LinkMetadataR\x08metadata\"6\n\x0cLinkMetadata\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\"I\n\x10\x45xchangeResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32\x1b.agentos.mesh.v1.LinkResultR\x07results\"\xbb\x01\n\nLinkResult\x12\x0e\n\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n\x04\x63ode\x18\x02 \x01(\rR\x04\x63ode\x12\x1a\n\x08response\x18\x03 \x01(\x0cR\x08response\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12\x39\n\x08trailers\x18\x05 \x03(\x0b\x32\x1d.agentos.mesh.v1.LinkMetadataR\x08trailers\x12\x18\n\x07refused\x18\x06 \x01(\x08R\x07refused2h\n\x11WorkerLinkService\x12S\n\x08\x45xchange\x12 .agentos.mesh.v1.ExchangeRequest\x1a!.agentos.mesh.v1.ExchangeResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61gentos/mesh/v1/link.proto\x12\x0f\x61gentos.mesh.v1\"\x97\x01\n\x0f\x45xchangeRequest\x12/\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x19.agentos.mesh.v1.LinkCallR\x05\x63\x61lls\x12\x1c\n\tcancelled\x18\x02 \x03(\x04R\tcancelled\x12\x35\n\x07\x63redits\x18\x03 \x03(\x0b\x32\x1b.agentos.mesh.v1.LinkCreditR\x07\x63redits\"2\n\nLinkCredit\x12\x0e\n\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n\x05\x62ytes\x18\x02 \x01(\rR\x05\x62ytes\"\xbe\x01\n\x08LinkCall\x12\x0e\n\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12\x18\n\x07request\x18\x03 \x01(\x0cR\x07request\x12\x1d\n\ntimeout_us\x18\x04 \x01(\x04R\ttimeoutUs\x12\x39\n\x08metadata\x18\x05 \x03(\x0b\x32\x1d.agentos.mesh.v1.LinkMetadataR\x08metadata\x12\x16\n\x06window\x18\x06 \x01(\rR\x06window\"6\n\x0cLinkMetadata\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\"I\n\x10\x45xchangeResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32\x1b.agentos.mesh.v1.LinkResultR\x07results\"\xcf\x01\n\nLinkResult\x12\x0e\n\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n\x04\x63ode\x18\x02 \x01(\rR\x04\x63ode\x12\x1a\n\x08response\x18\x03 \x01(\x0cR\x08response\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12\x39\n\x08trailers\x18\x05 \x03(\x0b\x32\x1d.agentos.mesh.v1.LinkMetadataR\x08trailers\x12\x18\n\x07refused\x18\x06 \x01(\x08R\x07refused\x12\x12\n\x04more\x18\x07 \x01(\x08R\x04more2h\n\x11WorkerLinkService\x12S\n\x08\x45xchange\x12 .agentos.mesh.v1.ExchangeRequest\x1a!.agentos.mesh.v1.ExchangeResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'agentos.mesh.v1.link_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXCHANGEREQUEST']._serialized_start=47
-  _globals['_EXCHANGEREQUEST']._serialized_end=143
-  _globals['_LINKCALL']._serialized_start=146
-  _globals['_LINKCALL']._serialized_end=312
-  _globals['_LINKMETADATA']._serialized_start=314
-  _globals['_LINKMETADATA']._serialized_end=368
-  _globals['_EXCHANGERESPONSE']._serialized_start=370
-  _globals['_EXCHANGERESPONSE']._serialized_end=443
-  _globals['_LINKRESULT']._serialized_start=446
-  _globals['_LINKRESULT']._serialized_end=633
-  _globals['_WORKERLINKSERVICE']._serialized_start=635
-  _globals['_WORKERLINKSERVICE']._serialized_end=739
+  _globals['_EXCHANGEREQUEST']._serialized_start=48
+  _globals['_EXCHANGEREQUEST']._serialized_end=199
+  _globals['_LINKCREDIT']._serialized_start=201
+  _globals['_LINKCREDIT']._serialized_end=251
+  _globals['_LINKCALL']._serialized_start=254
+  _globals['_LINKCALL']._serialized_end=444
+  _globals['_LINKMETADATA']._serialized_start=446
+  _globals['_LINKMETADATA']._serialized_end=500
+  _globals['_EXCHANGERESPONSE']._serialized_start=502
+  _globals['_EXCHANGERESPONSE']._serialized_end=575
+  _globals['_LINKRESULT']._serialized_start=578
+  _globals['_LINKRESULT']._serialized_end=785
+  _globals['_WORKERLINKSERVICE']._serialized_start=787
+  _globals['_WORKERLINKSERVICE']._serialized_end=891
 # @@protoc_insertion_point(module_scope)

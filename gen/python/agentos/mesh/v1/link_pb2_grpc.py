@@ -27,15 +27,16 @@ if _version_not_supported:
 
 class WorkerLinkServiceStub:
     """WorkerLinkService is served by every worker next to its own services. The gateway opens one Exchange
-    per connection and sends the unary calls it relays as LinkCalls on it, many per message when they
+    per connection and sends the unary and server-streaming calls it relays as LinkCalls on it, many per message when they
     arrive together; the worker runs each through the same handler, validation, metrics and drain as a
     call of its own, and answers with LinkResults, many per message when they finish together.
 
     A grpc.aio server pays a fixed cost per call (four completion-queue batches, each handed from grpc's
     poller thread to the event loop) and a smaller one per message; the link turns a call into part of a
     message. Calls keep their semantics: method, request bytes, metadata, deadline, cancellation, status
-    with message, details and trailers. Streaming methods, compressed requests and large requests keep
-    their own HTTP/2 streams.
+    with message, details and trailers, and for server-streaming calls their messages in order with flow
+    control per call (credits, as HTTP/2's windows). Client- and bidi-streaming methods, compressed
+    requests and large requests keep their own HTTP/2 streams.
     """
 
     def __init__(self, channel):
@@ -53,19 +54,20 @@ class WorkerLinkServiceStub:
 
 class WorkerLinkServiceServicer:
     """WorkerLinkService is served by every worker next to its own services. The gateway opens one Exchange
-    per connection and sends the unary calls it relays as LinkCalls on it, many per message when they
+    per connection and sends the unary and server-streaming calls it relays as LinkCalls on it, many per message when they
     arrive together; the worker runs each through the same handler, validation, metrics and drain as a
     call of its own, and answers with LinkResults, many per message when they finish together.
 
     A grpc.aio server pays a fixed cost per call (four completion-queue batches, each handed from grpc's
     poller thread to the event loop) and a smaller one per message; the link turns a call into part of a
     message. Calls keep their semantics: method, request bytes, metadata, deadline, cancellation, status
-    with message, details and trailers. Streaming methods, compressed requests and large requests keep
-    their own HTTP/2 streams.
+    with message, details and trailers, and for server-streaming calls their messages in order with flow
+    control per call (credits, as HTTP/2's windows). Client- and bidi-streaming methods, compressed
+    requests and large requests keep their own HTTP/2 streams.
     """
 
     def Exchange(self, request_iterator, context):
-        """Exchange carries calls one way and results the other, in any order. The worker ends it with OK when
+        """Exchange carries calls one way and results the other: calls interleave, each call's results in order. The worker ends it with OK when
         it drains, once every call it accepted has its result; calls that arrive after that point are
         answered `refused` (never run), so the gateway can send them elsewhere.
         """
@@ -91,15 +93,16 @@ def add_WorkerLinkServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class WorkerLinkService:
     """WorkerLinkService is served by every worker next to its own services. The gateway opens one Exchange
-    per connection and sends the unary calls it relays as LinkCalls on it, many per message when they
+    per connection and sends the unary and server-streaming calls it relays as LinkCalls on it, many per message when they
     arrive together; the worker runs each through the same handler, validation, metrics and drain as a
     call of its own, and answers with LinkResults, many per message when they finish together.
 
     A grpc.aio server pays a fixed cost per call (four completion-queue batches, each handed from grpc's
     poller thread to the event loop) and a smaller one per message; the link turns a call into part of a
     message. Calls keep their semantics: method, request bytes, metadata, deadline, cancellation, status
-    with message, details and trailers. Streaming methods, compressed requests and large requests keep
-    their own HTTP/2 streams.
+    with message, details and trailers, and for server-streaming calls their messages in order with flow
+    control per call (credits, as HTTP/2's windows). Client- and bidi-streaming methods, compressed
+    requests and large requests keep their own HTTP/2 streams.
     """
 
     @staticmethod
