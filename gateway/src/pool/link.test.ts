@@ -1,8 +1,12 @@
 /**
- * The worker link through the gateway, against real model workers (scripted backend): unary calls go on
- * it and answer exactly as on their own streams (gRPC and Connect clients), streaming calls do not, and
- * deadlines, cancellation, error details and a worker's drain behave as they do per stream.
+ * The worker link through the gateway, against real model workers (scripted backend): unary and
+ * server-streaming calls go on it and answer exactly as on their own streams (gRPC and Connect clients),
+ * a client that stops reading holds its stream back, and deadlines, cancellation, error details and a
+ * worker's drain behave as they do per stream.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client } from "@connectrpc/connect";
@@ -70,13 +74,48 @@ describe("unary calls on the worker link", () => {
     expect((await gw.metric("agentos_gateway_replica_link_calls_total")) - before).toBe(20);
   });
 
-  it("leave streaming calls on their own streams", async () => {
+  it.each(["grpc", "connect"] as const)("carry server streams, message by message, as the worker sends them directly (%s)", async (protocol) => {
     const before = await gw.metric("agentos_gateway_replica_link_calls_total");
-    const texts: string[] = [];
-    for await (const m of gw.grpc.generate({ prompt: "hi" }, { headers: script(["a", "b"]) })) texts.push(m.text);
-    expect(texts.join("")).toBe("ab");
-    expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBe(before);
+    const headers = { "x-agentos-script": JSON.stringify({ tokens: ["a", "b", "c"], error: { code: "UNAVAILABLE", message: "gone", after_tokens: 2 } }) };
+    const read = async (client: Client<typeof ModelService>) => {
+      const texts: string[] = [];
+      const err = await callError(
+        (async () => {
+          for await (const m of client.generate({ prompt: "hi" }, { headers })) texts.push(m.text);
+        })(),
+      );
+      return { texts, code: err.code, message: err.rawMessage };
+    };
+    const viaLink = await read(gw[protocol]);
+    expect(viaLink).toEqual(await read(direct));
+    expect(viaLink.texts).toEqual(["a", "b"]);
+    expect((await gw.metric("agentos_gateway_replica_link_calls_total")) - before).toBe(1);
   });
+
+  it("hold a server stream back while its client does not read, and lose nothing", async () => {
+    const token = "x".repeat(1000);
+    const n = 3000; // 3 MB of messages: far more than every buffer on the way holds
+    const dir = await mkdtemp(join(tmpdir(), "link-"));
+    await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
+    const big = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
+    try {
+      const g = await gatewayFor([big.address]);
+      await waitFor(async () => (await g.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+      const generated = "agentos_model_tokens_generated_total";
+      const stream = g.grpc.generate({ prompt: "hi", sampling: { maxTokens: n } })[Symbol.asyncIterator]();
+      expect((await stream.next()).value?.text).toBe(token);
+      await new Promise((r) => setTimeout(r, 1000)); // the client stops reading
+      expect(await big.metric(generated)).toBeLessThan(n / 2); // the worker waits for credits
+      let text = token;
+      for (let r = await stream.next(); !r.done; r = await stream.next()) text += r.value.text;
+      expect(text).toBe(token.repeat(n)); // every token arrived, in order
+      expect(await big.metric(generated)).toBe(n);
+      expect(await g.metric("agentos_gateway_replica_link_calls_total")).toBe(1);
+    } finally {
+      await big.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("keep their status, message and details", async () => {
     const viaLink = await callError(gw.grpc.complete({}));

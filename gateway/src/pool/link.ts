@@ -1,24 +1,28 @@
 /**
- * The worker link (`agentos.mesh.v1.WorkerLinkService/Exchange`): unary calls to a replica carried many to
- * a message on one long-lived stream of its connection, instead of one HTTP/2 stream each.
+ * The worker link (`agentos.mesh.v1.WorkerLinkService/Exchange`): unary and server-streaming calls to a
+ * replica carried many to a message on one long-lived stream of its connection, instead of one HTTP/2
+ * stream each.
  *
  * A grpc.aio worker pays a fixed cost per call (four completion-queue batches, each handed from grpc's
- * poller thread to its event loop) and a much smaller one per message; the gateway pays Node's cost of an
- * `Http2Stream` per call. On the link a call is an entry in a message: the calls relayed in the same
- * turn of the event loop go out together, and the worker answers the calls that finish together in one
- * message (see workers/runtime/link.py).
+ * poller thread to its event loop) and one hand-off per streamed message; the gateway pays Node's cost of
+ * an `Http2Stream` per call and an event per message. On the link a call is an entry in a message: the
+ * calls relayed in the same turn of the event loop go out together, and the worker answers with whatever
+ * is ready together (results, and the tokens of many streams) in one message (workers/runtime/link.py).
  *
  * The relays do not know the difference: {@link WorkerLink.call} returns a {@link LinkStream}, which
- * behaves as the `ClientHttp2Stream` of a unary call would (the `response` headers, the enveloped message
- * as `data`, `trailers`, `end`, `close`; `rstCode` REFUSED_STREAM when the worker did not run the call;
- * `close(code)` to cancel). What a call keeps: method, request bytes, metadata, deadline (grpc-timeout),
- * cancellation, status with message and trailers. Only unary calls with one uncompressed request of at
- * most {@link LINK_MAX_REQUEST_BYTES} go on the link ({@link linkable}); the rest keep their own streams.
+ * behaves as the call's `ClientHttp2Stream` would (the `response` headers, each enveloped message as
+ * `data`, `trailers`, `end`, `close`; `rstCode` REFUSED_STREAM when the worker did not run the call;
+ * `close(code)` to cancel; `pause()` holds a server stream back through per-call credits). What a call
+ * keeps: method, request bytes, metadata, deadline (grpc-timeout), cancellation, status with message
+ * and trailers, and flow control. Only unary and server-streaming calls with one uncompressed request of
+ * at most {@link LINK_MAX_REQUEST_BYTES} go on the link ({@link linkable}); the rest keep their own
+ * streams.
  *
- * A link opens with the connection. Until the worker's response headers arrive, and for good on a
- * connection whose worker does not serve the link (a trailers-only UNIMPLEMENTED: any plain gRPC server),
- * calls take their own streams. When the link stream fails, the calls it carried fail as their streams
- * would have (UNAVAILABLE, maybe run); calls not yet written are refused (never run, safe to retry).
+ * A link opens with the connection. Until the worker confirms it (its response header
+ * {@link LINK_HEADER}), and for good on a connection to a server that does not serve it (a trailers-only
+ * UNIMPLEMENTED: any plain gRPC server), calls take their own streams. When the link stream fails, the
+ * calls it carried fail as their streams would have (UNAVAILABLE, maybe run); calls not yet written are
+ * refused (never run, safe to retry).
  */
 import * as http2 from "node:http2";
 import { Readable } from "node:stream";
@@ -28,9 +32,10 @@ import {
   ExchangeRequestSchema,
   ExchangeResponseSchema,
   LinkCallSchema,
+  LinkCreditSchema,
   LinkMetadataSchema,
 } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
-import type { LinkCall, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import type { LinkCall, LinkCredit, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { FrameSplitter } from "../grpc/frames.js";
 import { parseGrpcTimeout } from "../grpc/headers.js";
 import { encodeGrpcMessage, statusFromTrailers } from "../grpc/status.js";
@@ -41,6 +46,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2
 export const LINK_PATH = "/agentos.mesh.v1.WorkerLinkService/Exchange";
 /** The response header a worker serving the link confirms it with ("1"). */
 export const LINK_HEADER = "agentos-link";
+/** Bytes of messages a server-streaming call may have in flight towards the gateway before the reader takes them. */
+export const LINK_WINDOW = 65_535;
 /** Largest request (enveloped) sent on the link; larger ones take their own stream. */
 export const LINK_MAX_REQUEST_BYTES = 64 * 1024;
 /** A calls message is written once it holds this many request bytes. */
@@ -96,19 +103,26 @@ function envelope(data: Uint8Array): Buffer {
 }
 
 /**
- * One unary call on a link, standing in for its `ClientHttp2Stream`. Write the request with
- * `end(body)` (one enveloped message); read the answer as from the stream.
+ * One call on a link, standing in for its `ClientHttp2Stream`. Write the request with `end(body)` (one
+ * enveloped message); read the answer as from the stream: `response` headers, each message as `data`,
+ * `trailers`, `end`, `close`. A server stream's messages are passed on as the reader takes them, and
+ * each one taken is credited back to the worker (its window: {@link LINK_WINDOW} bytes), so a client that
+ * stops reading stops the worker's writes to it, as HTTP/2 flow control does on a stream of its own.
  */
 export class LinkStream extends Readable {
   /** The call's id on the link once written; undefined until then (a call never written was not run). */
   id: number | undefined;
-  /** How the call was cut short, as an HTTP/2 RST_STREAM code; 0 once answered. */
+  /** How the call was cut short, as an HTTP/2 RST_STREAM code; 0 once it has its status. */
   rstCode: number | undefined;
-  private request: LinkCall | undefined;
-  private answer: { frame?: Buffer; trailers?: IncomingHttpHeaders; read: number } | undefined;
   private ended = false;
+  private responded = false;
+  /** Enveloped messages not yet handed to the reader. */
+  private readonly queue: Buffer[] = [];
+  /** The trailers, once the status came, sent after the last message. */
+  private trailers: IncomingHttpHeaders | undefined;
+  private wanted = false;
 
-  constructor(private readonly link: WorkerLink, private readonly headers: OutgoingHttpHeaders) {
+  constructor(private readonly link: WorkerLink, private readonly headers: OutgoingHttpHeaders, private readonly unary: boolean) {
     super();
   }
 
@@ -123,13 +137,14 @@ export class LinkStream extends Readable {
     this.ended = true;
     const data = body as Buffer;
     const timeout = parseGrpcTimeout(this.headers["grpc-timeout"] as string | undefined);
-    this.request = create(LinkCallSchema, {
+    const call = create(LinkCallSchema, {
       method: String(this.headers[":path"]),
       request: data.subarray(5),
       timeoutUs: timeout === undefined ? 0n : BigInt(Math.max(1, Math.round(timeout * 1000))),
       metadata: metadataOf(this.headers),
+      window: this.unary ? 0 : LINK_WINDOW,
     });
-    this.link.submit(this, this.request);
+    this.link.submit(this, call);
     return this;
   }
 
@@ -146,47 +161,71 @@ export class LinkStream extends Readable {
     this.id = id;
   }
 
-  /** @internal The worker's result. */
+  /** @internal A streamed message of the call. */
+  message(data: Uint8Array): void {
+    if (this.rstCode !== undefined) return;
+    this.respond();
+    this.queue.push(envelope(data));
+    this.pump();
+  }
+
+  /** @internal The call's status (its last result). */
   settle(result: LinkResult): void {
     if (this.rstCode !== undefined) return;
     if (result.refused) return this.fail(NGHTTP2_REFUSED_STREAM);
     this.rstCode = 0;
-    if (result.code === 0) {
-      const trailers: Record<string, string> = { "grpc-status": "0" };
-      trailersOf(result, trailers);
-      this.answer = { frame: envelope(result.response), trailers, read: 0 };
-      this.emit("response", { ":status": 200, "content-type": "application/grpc" });
+    const status: Record<string, string> = { "grpc-status": String(result.code) };
+    if (result.code !== 0 && result.message !== "") status["grpc-message"] = encodeGrpcMessage(result.message);
+    trailersOf(result, status);
+    if (this.unary && result.code === 0) {
+      this.respond();
+      this.queue.push(envelope(result.response));
+    } else if (!this.responded) {
+      // No message went out: a trailers-only response, as grpc sends one.
+      this.responded = true;
+      this.emit("response", { ":status": 200, "content-type": "application/grpc", ...status });
+      this.push(null);
+      this.resume(); // nothing to read: end and close as a trailers-only stream does
       return;
     }
-    // A status without a message: a trailers-only response, as grpc sends one.
-    const headers: Record<string, string | number> = { ":status": 200, "content-type": "application/grpc", "grpc-status": String(result.code) };
-    if (result.message !== "") headers["grpc-message"] = encodeGrpcMessage(result.message);
-    trailersOf(result, headers as Record<string, string>);
-    this.answer = { read: 1 };
-    this.emit("response", headers);
-    this.push(null);
-    this.resume(); // nothing to read: end and close as a trailers-only stream does
+    this.trailers = status;
+    this.pump();
   }
 
-  /** @internal The call ended without a result: `code` is the RST_STREAM code its stream would show. */
+  /** @internal The call ended without a status: `code` is the RST_STREAM code its stream would show. */
   fail(code: number, err?: Error): void {
     if (this.rstCode !== undefined || this.destroyed) return;
     this.rstCode = code;
     this.destroy(err);
   }
 
+  private respond(): void {
+    if (this.responded) return;
+    this.responded = true;
+    this.emit("response", { ":status": 200, "content-type": "application/grpc" });
+  }
+
   override _read(): void {
-    const a = this.answer;
-    if (a === undefined || a.frame === undefined) return;
-    if (a.read === 0) {
-      a.read = 1;
-      this.push(a.frame);
-      return;
+    this.wanted = true;
+    this.pump();
+  }
+
+  /** Hands queued messages to the reader while it wants more; then the trailers and the end. */
+  private pump(): void {
+    if (this.destroyed) return;
+    let taken = 0;
+    while (this.wanted && this.queue.length > 0) {
+      const chunk = this.queue.shift()!;
+      taken += chunk.byteLength - 5;
+      if (!this.push(chunk)) this.wanted = false;
     }
-    // The message was taken: trailers, then the end, as on a stream.
-    a.frame = undefined;
-    this.emit("trailers", a.trailers, 0);
-    this.push(null);
+    if (taken > 0 && !this.unary) this.link.credit(this, taken);
+    if (this.queue.length === 0 && this.trailers !== undefined) {
+      const t = this.trailers;
+      this.trailers = undefined;
+      this.emit("trailers", t, 0);
+      this.push(null);
+    }
   }
 }
 
@@ -206,6 +245,7 @@ export class WorkerLink {
   private queued: { stream: LinkStream; call: LinkCall }[] = [];
   private queuedBytes = 0;
   private cancelled: bigint[] = [];
+  private credits: LinkCredit[] = [];
   private scheduled = false;
   private readonly splitter = new FrameSplitter(MAX_RESULTS_BYTES);
 
@@ -252,9 +292,9 @@ export class WorkerLink {
     return this.inFlight.size + this.queued.length;
   }
 
-  /** A stream for one unary call with these request headers (see {@link LinkStream}). */
-  call(headers: OutgoingHttpHeaders): LinkStream {
-    return new LinkStream(this, headers);
+  /** A stream for one unary (`unary`) or server-streaming call with these request headers (see {@link LinkStream}). */
+  call(headers: OutgoingHttpHeaders, unary: boolean): LinkStream {
+    return new LinkStream(this, headers, unary);
   }
 
   /** Ends the link gracefully: no new calls; the worker answers those in flight, then ends it. */
@@ -296,6 +336,13 @@ export class WorkerLink {
     }
   }
 
+  /** @internal The reader of `stream` took `bytes` of its messages: the worker may send as many more. */
+  credit(stream: LinkStream, bytes: number): void {
+    if (stream.id === undefined || !this.inFlight.has(stream.id)) return;
+    this.credits.push(create(LinkCreditSchema, { id: BigInt(stream.id), bytes }));
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -306,12 +353,13 @@ export class WorkerLink {
   }
 
   private flush(): void {
-    if (this.queued.length === 0 && this.cancelled.length === 0) return;
+    if (this.queued.length === 0 && this.cancelled.length === 0 && this.credits.length === 0) return;
     if (this.stream.destroyed || this.stream.writableEnded) {
       for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
       this.queued = [];
       this.queuedBytes = 0;
       this.cancelled = [];
+      this.credits = [];
       return;
     }
     const calls: LinkCall[] = [];
@@ -322,10 +370,11 @@ export class WorkerLink {
       this.inFlight.set(id, q.stream);
       calls.push(q.call);
     }
-    const msg = create(ExchangeRequestSchema, { calls, cancelled: this.cancelled });
+    const msg = create(ExchangeRequestSchema, { calls, cancelled: this.cancelled, credits: this.credits });
     this.queued = [];
     this.queuedBytes = 0;
     this.cancelled = [];
+    this.credits = [];
     this.stream.write(envelope(toBinary(ExchangeRequestSchema, msg)));
   }
 
@@ -352,6 +401,10 @@ export class WorkerLink {
         const id = Number(r.id);
         const s = this.inFlight.get(id);
         if (s === undefined) continue; // cancelled meanwhile
+        if (r.more) {
+          s.message(r.response);
+          continue;
+        }
         this.inFlight.delete(id);
         s.settle(r);
       }

@@ -110,15 +110,15 @@ export class Replica {
   }
 
   /**
-   * A unary call on the worker link of the current connection, when that link is open (see
+   * A unary or server-streaming call on the worker link of the current connection, when that link is open (see
    * pool/link.ts); undefined otherwise (the caller opens a stream with {@link request}, which also opens
    * the connection and its link when there is none).
    */
-  linkCall(headers: http2.OutgoingHttpHeaders): LinkStream | undefined {
+  linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean): LinkStream | undefined {
     const c = this.current;
     if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
     if (this.stats) this.stats.linkCalls++;
-    return c.link.call(headers);
+    return c.link.call(headers, unary);
   }
 
   /** No new stream goes to `c`; it closes once its streams have ended. */

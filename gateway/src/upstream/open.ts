@@ -87,8 +87,10 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
   let tried: Set<Replica> | undefined;
   let attempt = 0;
   const cancelled = () => opts.isCancelled?.() === true || opts.signal?.aborted === true;
-  // Unary calls with one small uncompressed request go on the replica's worker link when it has one.
-  const onLink = pool.cfg.link && route.method.methodKind === "unary" && linkable(headers, body);
+  // Unary and server-streaming calls with one small uncompressed request go on the replica's worker link
+  // when it has one.
+  const kind = route.method.methodKind;
+  const onLink = pool.cfg.link && (kind === "unary" || kind === "server_streaming") && linkable(headers, body);
 
   const tryOnce = (): void => {
     attempt++;
@@ -116,7 +118,7 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
     let stream: http2.ClientHttp2Stream;
     try {
       // A LinkStream behaves as the call's ClientHttp2Stream for everything the relays use (pool/link.ts).
-      stream = ((onLink ? replica.linkCall(headers) : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
+      stream = ((onLink ? replica.linkCall(headers, kind === "unary") : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
