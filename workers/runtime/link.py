@@ -287,6 +287,13 @@ class _Link:
             if self.ended.is_set() and not self.results:
                 return
 
+    def lift_windows(self) -> None:
+        """Stops holding streams back (the gateway half-closed: it can send no more credits)."""
+        for state in self.calls.values():
+            state.window = 1 << 62
+            if state.credit is not None and not state.credit.done():
+                state.credit.set_result(None)
+
     def cancel_all(self) -> None:
         for state in self.calls.values():
             if state.task is not None:
@@ -329,6 +336,7 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
             async for request in request_iterator:
                 link.take(request)
             link.reading_done = True
+            link.lift_windows()  # no credit can come any more: streams run on unthrottled
             link._maybe_end()
 
         reader = asyncio.ensure_future(read())

@@ -297,3 +297,14 @@ def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None
         assert worker.wait(30) == 0
     finally:
         worker.stop()
+
+
+def test_a_half_closed_link_stops_holding_its_streams_back(scripted_worker: WorkerProcess) -> None:
+    link = StreamLink(scripted_worker.channel)
+    token = "z" * 1000
+    link.send(generate(1, {"tokens": [token] * 40}, window=5_000))
+    wait_until(lambda: len(link.texts(1)) >= 5)
+    link.close()  # no credit can come any more: the rest is sent unthrottled, then the link ends
+    assert link.result(1).code == 0
+    assert "".join(link.texts(1)) == token * 40
+    assert link.wait_ended() is None

@@ -173,6 +173,36 @@ describe("the link's switch and fall-backs", () => {
     }
   }, 60_000);
 
+  it("keeps a stream flowing to its end when its connection is renewed mid-stream", async () => {
+    const token = "y".repeat(1000);
+    const n = 1000; // 1 MB: needs credits long after the renewal
+    const dir = await mkdtemp(join(tmpdir(), "link-"));
+    await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
+    const big = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
+    try {
+      // Health checks every 200 ms open streams: the connection is renewed after its third.
+      const gateway = await startGateway([testPool(MODEL_SERVICE, [big.address], { maxCallsPerConnection: 3 })]);
+      gateways.push(gateway);
+      const base = `http://127.0.0.1:${gateway.port}`;
+      const client = createClient(ModelService, createGrpcTransport({ baseUrl: base }));
+      const metric = async (name: string) => Number((await (await fetch(`${base}/metrics`)).text()).match(new RegExp(`${name}\\{[^}]*\\} (\\d+)`))?.[1] ?? 0);
+      const linkCalls = () => metric("agentos_gateway_replica_link_calls_total");
+      await waitFor(async () => (await metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+      const stream = client.generate({ prompt: "hi", sampling: { maxTokens: n } })[Symbol.asyncIterator]();
+      let text = (await stream.next()).value?.text ?? "";
+      expect(await linkCalls()).toBe(1); // it went on the first connection's link
+      await new Promise((r) => setTimeout(r, 1500)); // the connection is renewed meanwhile
+      for (let r = await stream.next(); !r.done; r = await stream.next()) text += r.value.text;
+      expect(text).toBe(token.repeat(n));
+      // Later calls go on the new connection's link.
+      expect((await client.complete({ prompt: "hi" })).text.length).toBeGreaterThan(0);
+      expect(await linkCalls()).toBe(2);
+    } finally {
+      await big.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("fails a call in flight when its worker dies, without running it twice", async () => {
     const c = await startModelWorker();
     try {

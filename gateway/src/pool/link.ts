@@ -297,15 +297,26 @@ export class WorkerLink {
     return new LinkStream(this, headers, unary);
   }
 
-  /** Ends the link gracefully: no new calls; the worker answers those in flight, then ends it. */
+  /**
+   * Ends the link gracefully: no new calls. The calls in flight go on (their credits and cancellations
+   * still reach the worker); once the last one has its status the gateway half-closes the stream, and
+   * the worker ends it.
+   */
   end(): void {
     if (this.state === "closed") return;
-    this.flush();
     if (this.state === "open") this.onState?.(false);
     this.state = "closed";
     this.closedBecause ||= "closed by the gateway";
-    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
-    if (this.inFlight.size === 0 && !this.stream.destroyed) this.stream.close();
+    this.flush();
+    this.finishIfIdle();
+  }
+
+  /** Half-closes a closed link once no call is left on it (after sending what is pending). */
+  private finishIfIdle(): void {
+    if (this.state !== "closed" || this.inFlight.size > 0 || this.queued.length > 0) return;
+    if (this.stream.destroyed || this.stream.writableEnded) return;
+    this.flush();
+    this.stream.end();
   }
 
   /** @internal Queues a call for the next write (this turn of the event loop). */
@@ -333,6 +344,7 @@ export class WorkerLink {
     if (this.inFlight.delete(stream.id)) {
       this.cancelled.push(BigInt(stream.id));
       this.schedule();
+      this.finishIfIdle();
     }
   }
 
@@ -409,7 +421,7 @@ export class WorkerLink {
         s.settle(r);
       }
     }
-    if (this.state === "closed" && this.inFlight.size === 0 && !this.stream.destroyed) this.stream.close();
+    this.finishIfIdle();
   }
 
   /** Closed for good: calls in flight fail as their streams would have; queued ones were never sent. */
