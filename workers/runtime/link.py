@@ -88,7 +88,10 @@ class LinkContext:
         self._trailers = tuple(metadata)
 
     async def abort(
-        self, code: grpc.StatusCode, details: str = "", trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()
+        self,
+        code: grpc.StatusCode,
+        details: str = "",
+        trailing_metadata: tuple[tuple[str, str | bytes], ...] = (),
     ) -> None:
         """Ends the call with ``code`` (raises ``grpc.aio.AbortError``, as grpc does)."""
         self._code = code
@@ -195,7 +198,9 @@ class _Link:
         for call in request.calls:
             call_id = call.id
             if self.closing:
-                self.result(link_pb2.LinkResult(id=call_id, code=14, message="worker is draining", refused=True))
+                self.result(
+                    link_pb2.LinkResult(id=call_id, code=14, message="worker is draining", refused=True)
+                )
                 continue
             handler = lookup(call.method)
             if handler is None:
@@ -203,7 +208,9 @@ class _Link:
                 continue
             if handler.request_streaming:  # client- and bidi-streaming: each on its own stream
                 self.result(
-                    link_pb2.LinkResult(id=call_id, code=12, message="a client-streaming method", refused=True)
+                    link_pb2.LinkResult(
+                        id=call_id, code=12, message="a client-streaming method", refused=True
+                    )
                 )
                 continue
             if call_id in self.calls:
@@ -224,7 +231,9 @@ class _Link:
         streaming = handler.response_streaming
         context: LinkContext
         if streaming:
-            context = StreamContext(call.metadata, deadline, self, call_id, state, handler.response_serializer)
+            context = StreamContext(
+                call.metadata, deadline, self, call_id, state, handler.response_serializer
+            )
             behavior = handler.unary_stream
         else:
             context = LinkContext(call.metadata, deadline)
@@ -241,7 +250,9 @@ class _Link:
                 data = handler.response_serializer(response)
                 if len(data) > self.max_response_bytes:
                     result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
-                    result.message = f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
+                    result.message = (
+                        f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
+                    )
                 else:
                     result.response = data
         except grpc.aio.AbortError:
@@ -302,7 +313,10 @@ class _Link:
 
 
 class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
-    """Serves ``Exchange`` for the unary methods ``lookup`` finds (the server's wrapped handlers)."""
+    """Serves ``Exchange`` for the unary and server-streaming methods ``lookup`` finds.
+
+    ``lookup`` returns the server's wrapped handler of a method path (see ``WrappingServer.handler``).
+    """
 
     def __init__(self, lookup: HandlerLookup, max_message_bytes: int) -> None:
         self.lookup = lookup

@@ -31,7 +31,9 @@ class Link:
 
     def __init__(self, channel: grpc.Channel) -> None:
         self._requests: queue.Queue[link_pb2.ExchangeRequest | None] = queue.Queue()
-        self._responses = link_pb2_grpc.WorkerLinkServiceStub(channel).Exchange(iter(self._requests.get, None))
+        self._responses = link_pb2_grpc.WorkerLinkServiceStub(channel).Exchange(
+            iter(self._requests.get, None)
+        )
         self.results: dict[int, link_pb2.LinkResult] = {}
         self.messages = 0
         self.ended: grpc.RpcError | None | bool = False
@@ -54,7 +56,10 @@ class Link:
             self._cv.notify_all()
 
     def send(
-        self, *calls: link_pb2.LinkCall, cancelled: tuple[int, ...] = (), credits: tuple[tuple[int, int], ...] = ()
+        self,
+        *calls: link_pb2.LinkCall,
+        cancelled: tuple[int, ...] = (),
+        credits: tuple[tuple[int, int], ...] = (),
     ) -> None:
         self._requests.put(
             link_pb2.ExchangeRequest(
@@ -66,7 +71,9 @@ class Link:
 
     def result(self, call_id: int, timeout: float = 30) -> link_pb2.LinkResult:
         with self._cv:
-            assert self._cv.wait_for(lambda: call_id in self.results, timeout), f"no result for call {call_id}"
+            assert self._cv.wait_for(lambda: call_id in self.results, timeout), (
+                f"no result for call {call_id}"
+            )
             return self.results[call_id]
 
     def wait_ended(self, timeout: float = 30) -> grpc.RpcError | None:
@@ -85,10 +92,16 @@ def link(scripted_worker: WorkerProcess) -> Iterator[Link]:
     one.close()
 
 
-def complete(call_id: int, prompt: str = "hello", script: dict | None = None, timeout_us: int = 0) -> link_pb2.LinkCall:
-    metadata = [link_pb2.LinkMetadata(key="x-agentos-script", value=json.dumps(script).encode())] if script else []
+def complete(
+    call_id: int, prompt: str = "hello", script: dict | None = None, timeout_us: int = 0
+) -> link_pb2.LinkCall:
+    metadata = (
+        [link_pb2.LinkMetadata(key="x-agentos-script", value=json.dumps(script).encode())] if script else []
+    )
     request = model_pb2.CompleteRequest(prompt=prompt).SerializeToString()
-    return link_pb2.LinkCall(id=call_id, method=COMPLETE, request=request, timeout_us=timeout_us, metadata=metadata)
+    return link_pb2.LinkCall(
+        id=call_id, method=COMPLETE, request=request, timeout_us=timeout_us, metadata=metadata
+    )
 
 
 def test_a_call_answers_as_on_its_own_stream(scripted_worker: WorkerProcess, link: Link) -> None:
@@ -96,7 +109,9 @@ def test_a_call_answers_as_on_its_own_stream(scripted_worker: WorkerProcess, lin
     link.send(complete(1, script=script))
     result = link.result(1)
     own = model_pb2_grpc.ModelServiceStub(scripted_worker.channel).Complete(
-        model_pb2.CompleteRequest(prompt="hello"), metadata=[("x-agentos-script", json.dumps(script))], timeout=10
+        model_pb2.CompleteRequest(prompt="hello"),
+        metadata=[("x-agentos-script", json.dumps(script))],
+        timeout=10,
     )
     assert result.code == 0 and not result.refused
     got = model_pb2.CompleteResponse.FromString(result.response)
@@ -112,7 +127,9 @@ def test_calls_sent_together_are_answered_together(link: Link) -> None:
 
 
 def test_an_invalid_request_has_the_status_details_it_has_on_its_own_stream(link: Link) -> None:
-    link.send(link_pb2.LinkCall(id=7, method=COMPLETE, request=model_pb2.CompleteRequest().SerializeToString()))
+    link.send(
+        link_pb2.LinkCall(id=7, method=COMPLETE, request=model_pb2.CompleteRequest().SerializeToString())
+    )
     result = link.result(7)
     assert result.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert "exactly one of prompt or messages" in result.message
@@ -181,7 +198,10 @@ def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_wo
     link = StreamLink(scripted_worker.channel)
     try:
         script = {"tokens": ["one", " two", " three"]}
-        link.send(generate(1, script), generate(2, {**script, "error": {"code": "UNAVAILABLE", "message": "gone", "after_tokens": 2}}))
+        link.send(
+            generate(1, script),
+            generate(2, {**script, "error": {"code": "UNAVAILABLE", "message": "gone", "after_tokens": 2}}),
+        )
         ok, failed = link.result(1), link.result(2)
         own = [
             m.text
@@ -238,16 +258,20 @@ def test_a_worker_error_keeps_its_code_and_message(link: Link) -> None:
 
 def test_the_deadline_is_enforced(scripted_worker: WorkerProcess, link: Link) -> None:
     before = scripted_worker.metrics().get(
-        'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}', 0
+        'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}',
+        0,
     )
     link.send(complete(9, script={"tokens": ["a", "b", "c"], "token_delay_ms": 400}, timeout_us=200_000))
     result = link.result(9)
     assert result.code == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
     wait_until(
-        lambda: scripted_worker.metrics().get(
-            'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}', 0
+        lambda: (
+            scripted_worker.metrics().get(
+                'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}',
+                0,
+            )
+            == before + 1
         )
-        == before + 1
     )
 
 
@@ -256,10 +280,12 @@ def test_a_cancelled_call_stops_and_sends_no_result(scripted_worker: WorkerProce
     before = scripted_worker.metrics().get(key, 0)
     link.send(complete(11, script={"tokens": ["slow"] * 50, "token_delay_ms": 100}))
     wait_until(
-        lambda: scripted_worker.metrics().get(
-            'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+        lambda: (
+            scripted_worker.metrics().get(
+                'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+            )
+            >= 1
         )
-        >= 1
     )
     link.send(cancelled=(11,))
     wait_until(lambda: scripted_worker.metrics().get(key, 0) == before + 1)
@@ -276,15 +302,19 @@ def test_the_link_ends_ok_when_the_gateway_half_closes(link: Link) -> None:
 
 
 def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None:  # type: ignore[no-untyped-def]
-    worker = WorkerProcess("model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "20"])
+    worker = WorkerProcess(
+        "model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "20"]
+    )
     try:
         link = Link(worker.channel)
         link.send(complete(1, script={"tokens": ["still", " answered"], "token_delay_ms": 500}))
         wait_until(
-            lambda: worker.metrics().get(
-                'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+            lambda: (
+                worker.metrics().get(
+                    'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
+                )
+                >= 1
             )
-            >= 1
         )
         worker.signal(signal.SIGTERM)
         wait_until(lambda: "draining" in worker.log)
