@@ -85,7 +85,7 @@ export interface ReplicaStats {
   replica: string;
   outstanding: number;
   outcomes: Map<string, number>;
-  /** Unary calls sent on a worker link (pool/link.ts) rather than on a stream of their own. */
+  /** Unary and server-streaming calls sent on a worker link (pool/link.ts) rather than on a stream of their own. */
   linkCalls: number;
   /** Worker links open to the replica (one per connection whose worker serves the link). */
   linksOpen: number;
@@ -162,7 +162,7 @@ export class GatewayMetrics {
     });
     new Counter({
       name: "agentos_gateway_replica_link_calls_total",
-      help: "Unary calls sent to the replica on a worker link (many per message) instead of a stream each.",
+      help: "Unary and server-streaming calls sent to the replica on a worker link (many per message) instead of a stream each.",
       labelNames: ["service", "replica"],
       registers: r,
       collect() {
@@ -172,7 +172,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: "agentos_gateway_replica_links_open",
-      help: "Worker links open to the replica (0: unary calls take a stream each, e.g. the worker does not serve the link).",
+      help: "Worker links open to the replica (0: calls take a stream each, e.g. the worker does not serve the link).",
       labelNames: ["service", "replica"],
       registers: r,
       collect() {
