@@ -27,7 +27,7 @@ GENERATE = "/agentos.model.v1.ModelService/Generate"
 
 
 class Link:
-    """One Exchange from a test: send calls and cancellations, collect results by id."""
+    """One Exchange from a test: send calls, cancellations and credits; collect results and streamed messages by id."""
 
     def __init__(self, channel: grpc.Channel) -> None:
         self._requests: queue.Queue[link_pb2.ExchangeRequest | None] = queue.Queue()
@@ -35,6 +35,7 @@ class Link:
             iter(self._requests.get, None)
         )
         self.results: dict[int, link_pb2.LinkResult] = {}
+        self.streamed: dict[int, list[bytes]] = {}
         self.messages = 0
         self.ended: grpc.RpcError | None | bool = False
         self._cv = threading.Condition()
@@ -47,7 +48,10 @@ class Link:
                 with self._cv:
                     self.messages += 1
                     for r in response.results:
-                        self.results[r.id] = r
+                        if r.more:
+                            self.streamed.setdefault(r.id, []).append(r.response)
+                        else:
+                            self.results[r.id] = r
                     self._cv.notify_all()
         except grpc.RpcError as err:
             ended = err
@@ -83,6 +87,11 @@ class Link:
 
     def close(self) -> None:
         self._requests.put(None)
+
+    def texts(self, call_id: int) -> list[str]:
+        """The texts of the messages a Generate call streamed so far."""
+        with self._cv:
+            return [model_pb2.GenerateResponse.FromString(m).text for m in self.streamed.get(call_id, [])]
 
 
 @pytest.fixture
@@ -164,38 +173,8 @@ def generate(call_id: int, script: dict, window: int = 0) -> link_pb2.LinkCall:
     return link_pb2.LinkCall(id=call_id, method=GENERATE, request=request, metadata=metadata, window=window)
 
 
-class StreamLink(Link):
-    """A link that keeps every streamed message of each call, in order."""
-
-    def __init__(self, channel: grpc.Channel) -> None:
-        self.streamed: dict[int, list[bytes]] = {}
-        super().__init__(channel)
-
-    def _read(self) -> None:
-        ended: grpc.RpcError | None = None
-        try:
-            for response in self._responses:
-                with self._cv:
-                    self.messages += 1
-                    for r in response.results:
-                        if r.more:
-                            self.streamed.setdefault(r.id, []).append(r.response)
-                        else:
-                            self.results[r.id] = r
-                    self._cv.notify_all()
-        except grpc.RpcError as err:
-            ended = err
-        with self._cv:
-            self.ended = ended
-            self._cv.notify_all()
-
-    def texts(self, call_id: int) -> list[str]:
-        with self._cv:
-            return [model_pb2.GenerateResponse.FromString(m).text for m in self.streamed.get(call_id, [])]
-
-
 def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_worker: WorkerProcess) -> None:
-    link = StreamLink(scripted_worker.channel)
+    link = Link(scripted_worker.channel)
     try:
         script = {"tokens": ["one", " two", " three"]}
         link.send(
@@ -217,7 +196,7 @@ def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_wo
 
 
 def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_worker: WorkerProcess) -> None:
-    link = StreamLink(scripted_worker.channel)
+    link = Link(scripted_worker.channel)
     try:
         token = "x" * 1000
         link.send(generate(1, {"tokens": [token] * 60}, window=10_000))
@@ -236,7 +215,7 @@ def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_work
 def test_a_cancelled_stream_stops(scripted_worker: WorkerProcess) -> None:
     key = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Generate"}'
     before = scripted_worker.metrics().get(key, 0)
-    link = StreamLink(scripted_worker.channel)
+    link = Link(scripted_worker.channel)
     try:
         link.send(generate(4, {"tokens": ["t"] * 100, "token_delay_ms": 50}))
         wait_until(lambda: len(link.texts(4)) >= 2)
@@ -330,7 +309,7 @@ def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None
 
 
 def test_a_half_closed_link_stops_holding_its_streams_back(scripted_worker: WorkerProcess) -> None:
-    link = StreamLink(scripted_worker.channel)
+    link = Link(scripted_worker.channel)
     token = "z" * 1000
     link.send(generate(1, {"tokens": [token] * 40}, window=5_000))
     wait_until(lambda: len(link.texts(1)) >= 5)

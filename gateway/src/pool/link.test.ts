@@ -43,6 +43,14 @@ async function gatewayFor(addresses: string[], link = true) {
   };
 }
 
+/** A worker whose script (a file: too large for metadata) streams `n` copies of `token`; stop it with `done`. */
+async function bigWorker(token: string, n: number): Promise<{ worker: ModelWorker; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "link-"));
+  await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
+  const worker = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
+  return { worker, done: async () => (await worker.stop(), await rm(dir, { recursive: true, force: true })) };
+}
+
 beforeAll(async () => {
   [a, b] = await Promise.all([startModelWorker(), startModelWorker()]);
 }, 90_000);
@@ -95,9 +103,7 @@ describe("unary calls on the worker link", () => {
   it("hold a server stream back while its client does not read, and lose nothing", async () => {
     const token = "x".repeat(1000);
     const n = 3000; // 3 MB of messages: far more than every buffer on the way holds
-    const dir = await mkdtemp(join(tmpdir(), "link-"));
-    await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
-    const big = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
+    const { worker: big, done } = await bigWorker(token, n);
     try {
       const g = await gatewayFor([big.address]);
       await waitFor(async () => (await g.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
@@ -112,8 +118,7 @@ describe("unary calls on the worker link", () => {
       expect(await big.metric(generated)).toBe(n);
       expect(await g.metric("agentos_gateway_replica_link_calls_total")).toBe(1);
     } finally {
-      await big.stop();
-      await rm(dir, { recursive: true, force: true });
+      await done();
     }
   }, 60_000);
 
@@ -176,9 +181,7 @@ describe("the link's switch and fall-backs", () => {
   it("keeps a stream flowing to its end when its connection is renewed mid-stream", async () => {
     const token = "y".repeat(1000);
     const n = 1000; // 1 MB: needs credits long after the renewal
-    const dir = await mkdtemp(join(tmpdir(), "link-"));
-    await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
-    const big = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
+    const { worker: big, done } = await bigWorker(token, n);
     try {
       // Health checks every 200 ms open streams: the connection is renewed after its third.
       const gateway = await startGateway([testPool(MODEL_SERVICE, [big.address], { maxCallsPerConnection: 3 })]);
@@ -198,8 +201,7 @@ describe("the link's switch and fall-backs", () => {
       expect((await client.complete({ prompt: "hi" })).text.length).toBeGreaterThan(0);
       expect(await linkCalls()).toBe(2);
     } finally {
-      await big.stop();
-      await rm(dir, { recursive: true, force: true });
+      await done();
     }
   }, 60_000);
 
