@@ -160,6 +160,8 @@ class _Link:
     def __init__(self, servicer: LinkServicer, max_message_bytes: int) -> None:
         self.servicer = servicer
         self.max_response_bytes = max_message_bytes - RESULT_OVERHEAD
+        # A results message must stay within the server's send limit (one result alone may fill it).
+        self.max_batch_bytes = min(MAX_BATCH_BYTES, max_message_bytes // 2)
         self.calls: dict[int, _Call] = {}
         self.results: list[link_pb2.LinkResult] = []
         self.wake = asyncio.Event()
@@ -219,6 +221,8 @@ class _Link:
             deadline = loop.time() + call.timeout_us / 1e6 if call.timeout_us else None
             state = self.calls[call_id] = _Call(call.window or DEFAULT_WINDOW)
             state.task = loop.create_task(self._run(call_id, state, handler, call, deadline))
+        # A cancelled call whose task never started does not end itself: a closing link may end now.
+        self._maybe_end()
 
     async def _run(
         self,
@@ -246,7 +250,12 @@ class _Link:
             else:
                 async with asyncio.timeout_at(deadline):
                     response = await behavior(request, context)
-            if not streaming:
+            code = context.code()
+            if code is not None and code != grpc.StatusCode.OK:
+                # set_code without abort: the call ends with that status and no message, as grpc does.
+                result.code = code.value[0]
+                result.message = context._message
+            elif not streaming:
                 data = handler.response_serializer(response)
                 if len(data) > self.max_response_bytes:
                     result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
@@ -255,6 +264,7 @@ class _Link:
                     )
                 else:
                     result.response = data
+            result.trailers.extend(_metadata_entries(context._trailers))
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             result.code = code.value[0]
@@ -267,7 +277,13 @@ class _Link:
             if self.calls.get(call_id) is not state:
                 self._maybe_end()
                 return  # abandoned by the gateway: nobody waits for a result
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the link itself is going away
+            # A cancellation from inside the handler (a shared future cancelled elsewhere): the call
+            # still gets its status, or the gateway would wait for it forever.
+            result.code = grpc.StatusCode.CANCELLED.value[0]
+            result.message = "Cancelled"
         except Exception as err:  # the guard maps every error; this is a bug in the link itself
             log.error("%s failed on the link", call.method, exc_info=err)
             result.code = grpc.StatusCode.INTERNAL.value[0]
@@ -278,7 +294,7 @@ class _Link:
         self._maybe_end()
 
     async def write_results(self, context: grpc.aio.ServicerContext) -> None:
-        """Writes results as they come, all that are waiting in one message (up to MAX_BATCH_BYTES)."""
+        """Writes results as they come, all that are waiting in one message (up to ``max_batch_bytes``)."""
         while True:
             await self.wake.wait()
             self.wake.clear()
@@ -288,7 +304,7 @@ class _Link:
                 taken = 0
                 for r in self.results:
                     n = r.ByteSize() + 8
-                    if taken and size + n > MAX_BATCH_BYTES:
+                    if taken and size + n > self.max_batch_bytes:
                         break
                     size += n
                     taken += 1

@@ -7,6 +7,7 @@ finished before the worker drains.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import signal
@@ -20,6 +21,7 @@ from agentos.mesh.v1 import link_pb2, link_pb2_grpc
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from google.rpc import error_details_pb2, status_pb2
 
+from workers.runtime.link import LinkServicer
 from workers.tests.conftest import WorkerProcess, wait_until
 
 COMPLETE = "/agentos.model.v1.ModelService/Complete"
@@ -317,3 +319,73 @@ def test_a_half_closed_link_stops_holding_its_streams_back(scripted_worker: Work
     assert link.result(1).code == 0
     assert "".join(link.texts(1)) == token * 40
     assert link.wait_ended() is None
+
+
+async def _serve_link(
+    handlers: dict[str, grpc.RpcMethodHandler], max_message_bytes: int
+) -> tuple[grpc.aio.Server, int]:
+    """A grpc.aio server with only the link, running the given handlers (calls still cross real gRPC)."""
+    server = grpc.aio.server()
+    link_pb2_grpc.add_WorkerLinkServiceServicer_to_server(
+        LinkServicer(handlers.get, max_message_bytes), server
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+def _unary(behavior) -> grpc.RpcMethodHandler:  # type: ignore[no-untyped-def]
+    return grpc.unary_unary_rpc_method_handler(
+        behavior, request_deserializer=bytes, response_serializer=bytes
+    )
+
+
+def test_edge_statuses_and_small_message_limits_over_the_link() -> None:
+    async def stray_cancel(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def]
+        raise asyncio.CancelledError  # e.g. a shared future cancelled elsewhere
+
+    async def set_code(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def]
+        context.set_code(grpc.StatusCode.NOT_FOUND)
+        context.set_details("nope")
+        context.set_trailing_metadata((("x-why", "because"),))
+        return b"ignored"
+
+    async def big(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def]
+        return b"b" * 20_000
+
+    async def main() -> dict[int, link_pb2.LinkResult]:
+        handlers = {
+            "/t.T/StrayCancel": _unary(stray_cancel),
+            "/t.T/SetCode": _unary(set_code),
+            "/t.T/Big": _unary(big),
+        }
+        # 64 KiB messages: ten 20 KB answers must leave in several results messages, not one too large.
+        server, port = await _serve_link(handlers, 64 * 1024)
+        try:
+            async with grpc.aio.insecure_channel(
+                f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 64 * 1024)]
+            ) as channel:
+                call = link_pb2_grpc.WorkerLinkServiceStub(channel).Exchange()
+                calls = [
+                    link_pb2.LinkCall(id=1, method="/t.T/StrayCancel"),
+                    link_pb2.LinkCall(id=2, method="/t.T/SetCode"),
+                    *(link_pb2.LinkCall(id=10 + i, method="/t.T/Big") for i in range(10)),
+                ]
+                await call.write(link_pb2.ExchangeRequest(calls=calls))
+                await call.done_writing()
+                results: dict[int, link_pb2.LinkResult] = {}
+                async for response in call:
+                    for r in response.results:
+                        results[r.id] = r
+                assert await call.code() == grpc.StatusCode.OK
+                return results
+        finally:
+            await server.stop(0)
+
+    results = asyncio.run(main())
+    assert results[1].code == grpc.StatusCode.CANCELLED.value[0]
+    assert results[2].code == grpc.StatusCode.NOT_FOUND.value[0] and results[2].message == "nope"
+    assert results[2].response == b"" and [(m.key, m.value) for m in results[2].trailers] == [
+        ("x-why", b"because")
+    ]
+    assert all(results[10 + i].code == 0 and len(results[10 + i].response) == 20_000 for i in range(10))
