@@ -4,7 +4,9 @@
  * a client that stops reading holds its stream back, and deadlines, cancellation, error details and a
  * worker's drain behave as they do per stream.
  */
+import * as http2 from "node:http2";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,10 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { BadRequestSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
-import { ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
+import { encodeFrame } from "../grpc/frames.js";
+import { LINK_HEADER, LINK_PATH, WorkerLink } from "./link.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
 import type { ModelWorker } from "../../test/mesh.js";
@@ -20,6 +25,7 @@ import { callError } from "../../test/call-error.js";
 
 const script = (tokens: string[], delayMs = 0) => ({ "x-agentos-script": JSON.stringify({ tokens, token_delay_ms: delayMs }) });
 const COMPLETE_CANCELLED = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Complete"}';
+const GENERATE_CANCELLED = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Generate"}';
 const COMPLETE_OK = 'agentos_worker_rpcs_total{code="OK",method="/agentos.model.v1.ModelService/Complete"}';
 
 let a: ModelWorker;
@@ -149,7 +155,75 @@ describe("unary calls on the worker link", () => {
   });
 });
 
+describe("a LinkStream", () => {
+  it("cancels its call on the worker when it is destroyed before its status, as a stream's RST_STREAM does", async () => {
+    const session = http2.connect(`http://${a.address}`);
+    try {
+      const link = new WorkerLink(session);
+      await waitFor(async () => link.state === "open", "the link opens");
+      const before = await a.metric(GENERATE_CANCELLED);
+      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate", ...script(Array(100).fill("t"), 50) }, false);
+      call.end(encodeFrame(0, toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "hi" }))));
+      // What Node does to a stream whose reader leaves `for await` early.
+      call.once("data", () => call.destroy());
+      await waitForMetric(a, GENERATE_CANCELLED, before + 1);
+      expect(link.pending).toBe(0);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+/** A worker that confirms the link, then ends it with OK at its first calls (as a worker that starts draining then), and refuses every other stream. */
+async function drainingAtOnce(): Promise<{ address: string; close: () => void }> {
+  const server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    const path = headers[":path"];
+    if (path === "/grpc.health.v1.Health/Check") {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(encodeFrame(0, Uint8Array.of(0x08, 0x01)));
+    } else if (path === LINK_PATH) {
+      stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1" }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.once("data", () => stream.end());
+    } else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 describe("the link's switch and fall-backs", () => {
+  it("sends the calls a draining worker's link ended on to another replica, even a non-idempotent one", async () => {
+    const draining = await drainingAtOnce();
+    try {
+      const gw = await gatewayFor([draining.address, b.address]);
+      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const bBefore = await b.metric(COMPLETE_OK);
+      // The first pick is the first replica: its link ends with OK on this call, which never ran there.
+      for (let i = 0; i < 4; i++) expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["moved"]) })).text).toBe("moved");
+      expect((await b.metric(COMPLETE_OK)) - bBefore).toBe(4);
+    } finally {
+      draining.close();
+    }
+  });
+
+  it("counts link calls towards maxCallsPerConnection, renewing the connection", async () => {
+    const gateway = await startGateway([testPool(MODEL_SERVICE, [b.address], { maxCallsPerConnection: 20, healthCheck: { intervalMs: 60_000, timeoutMs: 1000, service: "" } })]);
+    gateways.push(gateway);
+    const base = `http://127.0.0.1:${gateway.port}`;
+    const client = createClient(ModelService, createGrpcTransport({ baseUrl: base }));
+    const linkCalls = async () => Number((await (await fetch(`${base}/metrics`)).text()).match(/agentos_gateway_replica_link_calls_total\{[^}]*\} (\d+)/)?.[1] ?? 0);
+    for (let i = 0; i < 5 && (await linkCalls()) === 0; i++) await client.complete({ prompt: "hi" }, { headers: script(["x"]) });
+    const first = await linkCalls();
+    for (let i = 0; i < 60; i++) await client.complete({ prompt: "hi" }, { headers: script(["x"]) });
+    // Every 20 calls the connection is renewed; its first call takes a stream while the new link opens.
+    const onLink = (await linkCalls()) - first;
+    expect(onLink).toBeLessThan(60);
+    expect(onLink).toBeGreaterThanOrEqual(45);
+  });
+
   it("is not used with link: false", async () => {
     const gw = await gatewayFor([b.address], false);
     expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["ok"]) })).text).toBe("ok");

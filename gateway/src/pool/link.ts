@@ -115,6 +115,8 @@ export class LinkStream extends Readable {
   /** How the call was cut short, as an HTTP/2 RST_STREAM code; 0 once it has its status. */
   rstCode: number | undefined;
   private ended = false;
+  /** The call has its status, or the link dropped it: nothing to cancel on the worker any more. */
+  private over = false;
   private responded = false;
   /** Enveloped messages not yet handed to the reader. */
   private readonly queue: Buffer[] = [];
@@ -152,8 +154,21 @@ export class LinkStream extends Readable {
   close(code: number = NGHTTP2_CANCEL): void {
     if (this.rstCode !== undefined || this.destroyed) return;
     this.rstCode = code;
-    this.link.abandon(this);
     this.destroy();
+  }
+
+  /**
+   * However the call is torn down before its status (`close`, or `destroy()` as Node does to a stream
+   * whose reader leaves a `for await` early), the worker is told to cancel it, as RST_STREAM(CANCEL)
+   * would tell it on a stream of its own.
+   */
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.over) {
+      this.over = true;
+      this.rstCode ??= NGHTTP2_CANCEL;
+      this.link.abandon(this);
+    }
+    callback(err);
   }
 
   /** @internal The link wrote the call with this id. */
@@ -174,6 +189,7 @@ export class LinkStream extends Readable {
     if (this.rstCode !== undefined) return;
     if (result.refused) return this.fail(NGHTTP2_REFUSED_STREAM);
     this.rstCode = 0;
+    this.over = true;
     const status: Record<string, string> = { "grpc-status": String(result.code) };
     if (result.code !== 0 && result.message !== "") status["grpc-message"] = encodeGrpcMessage(result.message);
     trailersOf(result, status);
@@ -196,6 +212,7 @@ export class LinkStream extends Readable {
   fail(code: number, err?: Error): void {
     if (this.rstCode !== undefined || this.destroyed) return;
     this.rstCode = code;
+    this.over = true;
     this.destroy(err);
   }
 
@@ -282,7 +299,10 @@ export class WorkerLink {
     this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
     this.stream.once("trailers", (t) => {
       const s = statusFromTrailers(t);
-      this.shut(s?.code === 0 ? "the worker ended the link (draining)" : `the link ended with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
+      // The worker ends a link with OK only once every call it took has its result: a call still waiting
+      // reached it too late (it was draining) and never ran, so it may go to another replica.
+      if (s?.code === 0) this.shut("the worker ended the link (draining)", NGHTTP2_REFUSED_STREAM);
+      else this.shut(`the link ended with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
     });
     this.stream.once("close", () => this.shut(this.closedBecause || `the link stream closed (HTTP/2 code ${this.stream.rstCode ?? 0})`));
   }
@@ -424,15 +444,18 @@ export class WorkerLink {
     this.finishIfIdle();
   }
 
-  /** Closed for good: calls in flight fail as their streams would have; queued ones were never sent. */
-  private shut(why: string): void {
+  /**
+   * Closed for good: calls in flight fail as their streams would have (maybe run), or with
+   * `inFlightCode` when the way the link ended says they did not run; queued ones were never sent.
+   */
+  private shut(why: string, inFlightCode?: number): void {
     const wasOpen = this.state === "open";
     this.state = "closed";
     if (this.closedBecause === "") this.closedBecause = why;
     if (!this.stream.destroyed && this.stream.writableEnded === false) this.stream.end();
     const err = new Error(this.closedBecause);
-    const rst = this.stream.rstCode && this.stream.rstCode !== 0 ? this.stream.rstCode : NGHTTP2_INTERNAL_ERROR;
-    for (const s of this.inFlight.values()) s.fail(rst, err);
+    const rst = inFlightCode ?? (this.stream.rstCode && this.stream.rstCode !== 0 ? this.stream.rstCode : NGHTTP2_INTERNAL_ERROR);
+    for (const s of this.inFlight.values()) s.fail(rst, rst === NGHTTP2_REFUSED_STREAM ? undefined : err);
     this.inFlight.clear();
     for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
     this.queued = [];

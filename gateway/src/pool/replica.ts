@@ -111,12 +111,16 @@ export class Replica {
 
   /**
    * A unary or server-streaming call on the worker link of the current connection, when that link is open (see
-   * pool/link.ts); undefined otherwise (the caller opens a stream with {@link request}, which also opens
+   * pool/link.ts) and the connection is not due for renewal; undefined otherwise (the caller opens a stream with {@link request}, which also opens
    * the connection and its link when there is none).
    */
   linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean): LinkStream | undefined {
     const c = this.current;
     if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
+    // Link calls count towards maxCallsPerConnection like streams: at the limit the caller's request()
+    // renews the connection (so load spreads again behind an address that is a load balancer).
+    if (c.opened >= this.streamLimit) return undefined;
+    c.opened++;
     if (this.stats) this.stats.linkCalls++;
     return c.link.call(headers, unary);
   }
