@@ -71,7 +71,7 @@ export interface PoolConfig {
   /** A connection whose PING is not answered within this time is closed and its calls fail (UNAVAILABLE). */
   keepAliveTimeoutMs: number;
   /**
-   * Calls (HTTP/2 streams, health checks included) on one connection before the next call opens a fresh
+   * Calls (HTTP/2 streams, health checks included, and calls on its worker link) on one connection before the next call opens a fresh
    * one and the old one drains; 0 means HTTP/2's own limit (2^30 streams from one client). A finite value
    * spreads load again when an address is a load balancer in front of several workers.
    */
