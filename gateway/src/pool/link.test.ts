@@ -18,6 +18,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
 import { encodeFrame } from "../grpc/frames.js";
 import { LINK_HEADER, LINK_PATH, WorkerLink } from "./link.js";
+import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
 import type { ModelWorker } from "../../test/mesh.js";
@@ -32,8 +33,9 @@ let a: ModelWorker;
 let b: ModelWorker;
 const gateways: Gateway[] = [];
 
-async function gatewayFor(addresses: string[], link = true) {
-  const gateway = await startGateway([testPool(MODEL_SERVICE, addresses, { link })]);
+/** A gateway in front of `addresses` (pool fields `over`), its clients, and its metrics (summed over replicas). */
+async function gatewayFor(addresses: string[], over: Partial<PoolConfig> = {}) {
+  const gateway = await startGateway([testPool(MODEL_SERVICE, addresses, over)]);
   gateways.push(gateway);
   const base = `http://127.0.0.1:${gateway.port}`;
   return {
@@ -55,6 +57,13 @@ async function bigWorker(token: string, n: number): Promise<{ worker: ModelWorke
   await writeFile(join(dir, "big.json"), JSON.stringify({ tokens: Array(n).fill(token) }));
   const worker = await startModelWorker({ args: ["--script", join(dir, "big.json")] });
   return { worker, done: async () => (await worker.stop(), await rm(dir, { recursive: true, force: true })) };
+}
+
+/** A gateway whose pool is `address` and worker b, once both links are open. */
+async function besideB(address: string) {
+  const gw = await gatewayFor([address, b.address]);
+  await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+  return gw;
 }
 
 beforeAll(async () => {
@@ -198,8 +207,7 @@ describe("the link's switch and fall-backs", () => {
   it("sends the calls a draining worker's link ended on to another replica, even a non-idempotent one", async () => {
     const draining = await drainingAtOnce();
     try {
-      const gw = await gatewayFor([draining.address, b.address]);
-      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const gw = await besideB(draining.address);
       const bBefore = await b.metric(COMPLETE_OK);
       // The first pick is the first replica: its link ends with OK on this call, which never ran there.
       for (let i = 0; i < 4; i++) expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["moved"]) })).text).toBe("moved");
@@ -210,11 +218,9 @@ describe("the link's switch and fall-backs", () => {
   });
 
   it("counts link calls towards maxCallsPerConnection, renewing the connection", async () => {
-    const gateway = await startGateway([testPool(MODEL_SERVICE, [b.address], { maxCallsPerConnection: 20, healthCheck: { intervalMs: 60_000, timeoutMs: 1000, service: "" } })]);
-    gateways.push(gateway);
-    const base = `http://127.0.0.1:${gateway.port}`;
-    const client = createClient(ModelService, createGrpcTransport({ baseUrl: base }));
-    const linkCalls = async () => Number((await (await fetch(`${base}/metrics`)).text()).match(/agentos_gateway_replica_link_calls_total\{[^}]*\} (\d+)/)?.[1] ?? 0);
+    const gw = await gatewayFor([b.address], { maxCallsPerConnection: 20, healthCheck: { intervalMs: 60_000, timeoutMs: 1000, service: "" } });
+    const client = gw.grpc;
+    const linkCalls = () => gw.metric("agentos_gateway_replica_link_calls_total");
     for (let i = 0; i < 5 && (await linkCalls()) === 0; i++) await client.complete({ prompt: "hi" }, { headers: script(["x"]) });
     const first = await linkCalls();
     for (let i = 0; i < 60; i++) await client.complete({ prompt: "hi" }, { headers: script(["x"]) });
@@ -225,7 +231,7 @@ describe("the link's switch and fall-backs", () => {
   });
 
   it("is not used with link: false", async () => {
-    const gw = await gatewayFor([b.address], false);
+    const gw = await gatewayFor([b.address], { link: false });
     expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["ok"]) })).text).toBe("ok");
     expect(await gw.metric("agentos_gateway_replica_link_calls_total")).toBe(0);
     expect(await gw.metric("agentos_gateway_replica_links_open")).toBe(0);
@@ -234,8 +240,7 @@ describe("the link's switch and fall-backs", () => {
   it("lets a draining worker finish its calls, and sends new ones to the other replica", async () => {
     const c = await startModelWorker({ args: ["--grace-period", "20"] });
     try {
-      const gw = await gatewayFor([c.address, b.address]);
-      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const gw = await besideB(c.address);
       const bBefore = await b.metric(COMPLETE_OK);
       // Slow calls on both replicas; then c drains.
       const slow = Array.from({ length: 4 }, () => gw.grpc.complete({ prompt: "hi" }, { headers: script(["still", " here"], 400) }));
@@ -258,13 +263,10 @@ describe("the link's switch and fall-backs", () => {
     const { worker: big, done } = await bigWorker(token, n);
     try {
       // Health checks every 200 ms open streams: the connection is renewed after its third.
-      const gateway = await startGateway([testPool(MODEL_SERVICE, [big.address], { maxCallsPerConnection: 3 })]);
-      gateways.push(gateway);
-      const base = `http://127.0.0.1:${gateway.port}`;
-      const client = createClient(ModelService, createGrpcTransport({ baseUrl: base }));
-      const metric = async (name: string) => Number((await (await fetch(`${base}/metrics`)).text()).match(new RegExp(`${name}\\{[^}]*\\} (\\d+)`))?.[1] ?? 0);
-      const linkCalls = () => metric("agentos_gateway_replica_link_calls_total");
-      await waitFor(async () => (await metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+      const gw = await gatewayFor([big.address], { maxCallsPerConnection: 3 });
+      const client = gw.grpc;
+      const linkCalls = () => gw.metric("agentos_gateway_replica_link_calls_total");
+      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
       const stream = client.generate({ prompt: "hi", sampling: { maxTokens: n } })[Symbol.asyncIterator]();
       let text = (await stream.next()).value?.text ?? "";
       expect(await linkCalls()).toBe(1); // it went on the first connection's link
@@ -281,8 +283,7 @@ describe("the link's switch and fall-backs", () => {
   it("fails a call in flight when its worker dies, without running it twice", async () => {
     const c = await startModelWorker();
     try {
-      const gw = await gatewayFor([c.address, b.address]);
-      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 2, "both links open");
+      const gw = await besideB(c.address);
       const bBefore = await b.metric(COMPLETE_OK);
       const calls = Array.from({ length: 6 }, () =>
         gw.grpc.complete({ prompt: "hi" }, { headers: script(["never"], 2000) }).then(
