@@ -71,14 +71,16 @@ export interface PoolConfig {
   /** A connection whose PING is not answered within this time is closed and its calls fail (UNAVAILABLE). */
   keepAliveTimeoutMs: number;
   /**
-   * Calls (HTTP/2 streams, health checks included, and calls on its worker link) on one connection before the next call opens a fresh
-   * one and the old one drains; 0 means HTTP/2's own limit (2^30 streams from one client). A finite value
-   * spreads load again when an address is a load balancer in front of several workers.
+   * Calls (HTTP/2 streams, health checks included, and calls on its worker link) on one connection
+   * before the next call opens a fresh one and the old one drains; 0 means HTTP/2's own limit (2^30
+   * streams from one client). A finite value spreads load again when an address is a load balancer in
+   * front of several workers.
    */
   maxCallsPerConnection: number;
   /**
-   * Carry unary calls to the pool's workers on the worker link (one stream per connection, many calls
-   * per message; see pool/link.ts) where the worker serves it. Off: one HTTP/2 stream per call.
+   * Carry unary and server-streaming calls to the pool's workers on the worker link (one stream per
+   * connection, many calls per message; see pool/link.ts) where the worker serves it. Off: one HTTP/2
+   * stream per call.
    */
   link: boolean;
 }

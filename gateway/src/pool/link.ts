@@ -36,7 +36,7 @@ import {
   LinkMetadataSchema,
 } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import type { LinkCall, LinkCredit, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
-import { FrameSplitter } from "../grpc/frames.js";
+import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
 import { parseGrpcTimeout } from "../grpc/headers.js";
 import { encodeGrpcMessage, statusFromTrailers } from "../grpc/status.js";
 
@@ -60,8 +60,8 @@ const NOT_METADATA = new Set(["content-type", "te", "grpc-timeout", "grpc-encodi
 
 /**
  * True when a call with these request headers and this request body can go on a link: one uncompressed
- * message, no request encoding, at most {@link LINK_MAX_REQUEST_BYTES}. (The method must be unary: the
- * caller knows that.)
+ * message, no request encoding, at most {@link LINK_MAX_REQUEST_BYTES}. (The method must be unary or
+ * server-streaming: the caller knows that.)
  */
 export function linkable(headers: OutgoingHttpHeaders, body: Buffer): boolean {
   if (body.byteLength < 5 || body.byteLength > LINK_MAX_REQUEST_BYTES || body[0] !== 0) return false;
@@ -92,14 +92,6 @@ function trailersOf(result: LinkResult, into: Record<string, string>): void {
     const v = m.key.endsWith("-bin") ? Buffer.from(m.value).toString("base64").replace(/=+$/, "") : Buffer.from(m.value).toString("latin1");
     into[m.key] = into[m.key] === undefined ? v : `${into[m.key]},${v}`;
   }
-}
-
-function envelope(data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + data.byteLength);
-  out[0] = 0;
-  out.writeUInt32BE(data.byteLength, 1);
-  out.set(data, 5);
-  return out;
 }
 
 /**
@@ -180,7 +172,7 @@ export class LinkStream extends Readable {
   message(data: Uint8Array): void {
     if (this.rstCode !== undefined) return;
     this.respond();
-    this.queue.push(envelope(data));
+    this.queue.push(encodeFrame(0, data));
     this.pump();
   }
 
@@ -195,7 +187,7 @@ export class LinkStream extends Readable {
     trailersOf(result, status);
     if (this.unary && result.code === 0) {
       this.respond();
-      this.queue.push(envelope(result.response));
+      this.queue.push(encodeFrame(0, result.response));
     } else if (!this.responded) {
       // No message went out: a trailers-only response, as grpc sends one.
       this.responded = true;
@@ -252,7 +244,7 @@ export type LinkState = "opening" | "open" | "closed";
 /** The link of one connection. */
 export class WorkerLink {
   state: LinkState = "opening";
-  /** Why the link closed (for logs and tests). */
+  /** Why the link closed: the error its calls in flight fail with, when they fail. */
   closedBecause = "";
   private readonly stream: http2.ClientHttp2Stream;
   private nextId = 1;
@@ -387,9 +379,7 @@ export class WorkerLink {
   private flush(): void {
     if (this.queued.length === 0 && this.cancelled.length === 0 && this.credits.length === 0) return;
     if (this.stream.destroyed || this.stream.writableEnded) {
-      for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
-      this.queued = [];
-      this.queuedBytes = 0;
+      this.refuseQueued();
       this.cancelled = [];
       this.credits = [];
       return;
@@ -407,7 +397,7 @@ export class WorkerLink {
     this.queuedBytes = 0;
     this.cancelled = [];
     this.credits = [];
-    this.stream.write(envelope(toBinary(ExchangeRequestSchema, msg)));
+    this.stream.write(encodeFrame(0, toBinary(ExchangeRequestSchema, msg)));
   }
 
   private onData(chunk: Buffer): void {
@@ -457,9 +447,14 @@ export class WorkerLink {
     const rst = inFlightCode ?? (this.stream.rstCode && this.stream.rstCode !== 0 ? this.stream.rstCode : NGHTTP2_INTERNAL_ERROR);
     for (const s of this.inFlight.values()) s.fail(rst, rst === NGHTTP2_REFUSED_STREAM ? undefined : err);
     this.inFlight.clear();
+    this.refuseQueued();
+    if (wasOpen) this.onState?.(false);
+  }
+
+  /** Calls never written were never run: refused, so they may go elsewhere. */
+  private refuseQueued(): void {
     for (const q of this.queued) q.stream.fail(NGHTTP2_REFUSED_STREAM);
     this.queued = [];
     this.queuedBytes = 0;
-    if (wasOpen) this.onState?.(false);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { PoolConfig } from "../config/config.js";
-import type { GatewayMetrics, ReplicaStats } from "../metrics/metrics.js";
+import type { GatewayMetrics } from "../metrics/metrics.js";
 import { Replica } from "./replica.js";
 import { RetryBudget } from "./retry-budget.js";
 
@@ -51,12 +51,9 @@ export class Pool {
     for (const r of this.replicas) {
       metrics?.replicaHealth(cfg.service, r.address, false);
       metrics?.replicaBreaker(cfg.service, r.address, "closed");
-      if (metrics) this.stats.set(r, (r.stats = metrics.replica(cfg.service, r.address)));
+      if (metrics) r.stats = metrics.replica(cfg.service, r.address);
     }
   }
-
-  /** Each replica's metrics figures, updated per call. */
-  private readonly stats = new Map<Replica, ReplicaStats>();
 
   /** The full service name. */
   get service(): string {
@@ -125,7 +122,7 @@ export class Pool {
     replica.outstanding++;
     const ticket = replica.breaker.begin();
     this.inFlight++;
-    const stats = this.stats.get(replica);
+    const stats = replica.stats;
     if (stats) stats.outstanding = replica.outstanding;
     let released = false;
     return {

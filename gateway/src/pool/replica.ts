@@ -60,7 +60,7 @@ export class Replica {
   private closed = false;
   /** Why the replica is not healthy, for /readyz and logs. */
   lastError = "not checked yet";
-  /** The replica's metrics figures, when the pool keeps them. */
+  /** The replica's metrics figures (calls in flight, outcomes, links), when the pool has metrics. */
   stats: ReplicaStats | undefined;
 
   constructor(readonly address: string, private readonly cfg: PoolConfig, private readonly events: ReplicaEvents) {
@@ -110,9 +110,9 @@ export class Replica {
   }
 
   /**
-   * A unary or server-streaming call on the worker link of the current connection, when that link is open (see
-   * pool/link.ts) and the connection is not due for renewal; undefined otherwise (the caller opens a stream with {@link request}, which also opens
-   * the connection and its link when there is none).
+   * A unary or server-streaming call on the worker link of the current connection, when that link is
+   * open (see pool/link.ts) and the connection is not due for renewal; undefined otherwise (the caller
+   * opens a stream with {@link request}, which also opens or renews the connection and its link).
    */
   linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean): LinkStream | undefined {
     const c = this.current;
