@@ -46,11 +46,19 @@ YIELD_EVERY = 16
 #: Room a result needs around its response bytes inside a results message.
 RESULT_OVERHEAD = 64
 
+# Status codes as numbers, for LinkResult.code.
+CANCELLED = grpc.StatusCode.CANCELLED.value[0]
+DEADLINE_EXCEEDED = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+RESOURCE_EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+UNIMPLEMENTED = grpc.StatusCode.UNIMPLEMENTED.value[0]
+INTERNAL = grpc.StatusCode.INTERNAL.value[0]
+UNAVAILABLE = grpc.StatusCode.UNAVAILABLE.value[0]
+
 HandlerLookup = Callable[[str], "grpc.RpcMethodHandler | None"]
 
 
 class LinkContext:
-    """The part of ``grpc.aio.ServicerContext`` a unary handler uses, for a call carried on a link."""
+    """The part of ``grpc.aio.ServicerContext`` a handler uses, for a call carried on a link."""
 
     __slots__ = ("_code", "_deadline", "_message", "_metadata", "_trailers")
 
@@ -99,11 +107,18 @@ class LinkContext:
         self._trailers = tuple(trailing_metadata)
         raise grpc.aio.AbortError()
 
+    def trailers(self) -> list[link_pb2.LinkMetadata]:
+        """The trailing metadata set so far, as link entries (values as bytes)."""
+        return [
+            link_pb2.LinkMetadata(key=k, value=v if isinstance(v, bytes) else v.encode())
+            for k, v in self._trailers
+        ]
 
-def _metadata_entries(trailers: tuple[tuple[str, str | bytes], ...]) -> list[link_pb2.LinkMetadata]:
-    return [
-        link_pb2.LinkMetadata(key=k, value=v if isinstance(v, bytes) else v.encode()) for k, v in trailers
-    ]
+    def status_into(self, result: link_pb2.LinkResult) -> None:
+        """Copies the status set by :meth:`abort` or :meth:`set_code` into ``result`` (UNKNOWN if none)."""
+        result.code = (self._code or grpc.StatusCode.UNKNOWN).value[0]
+        result.message = self._message
+        result.trailers.extend(self.trailers())
 
 
 class _Call:
@@ -201,22 +216,26 @@ class _Link:
             call_id = call.id
             if self.closing:
                 self.result(
-                    link_pb2.LinkResult(id=call_id, code=14, message="worker is draining", refused=True)
+                    link_pb2.LinkResult(
+                        id=call_id, code=UNAVAILABLE, message="worker is draining", refused=True
+                    )
                 )
                 continue
             handler = lookup(call.method)
             if handler is None:
-                self.result(link_pb2.LinkResult(id=call_id, code=12, message="Method not found!"))
+                self.result(link_pb2.LinkResult(id=call_id, code=UNIMPLEMENTED, message="Method not found!"))
                 continue
             if handler.request_streaming:  # client- and bidi-streaming: each on its own stream
                 self.result(
                     link_pb2.LinkResult(
-                        id=call_id, code=12, message="a client-streaming method", refused=True
+                        id=call_id, code=UNIMPLEMENTED, message="a client-streaming method", refused=True
                     )
                 )
                 continue
             if call_id in self.calls:
-                self.result(link_pb2.LinkResult(id=call_id, code=13, message=f"call id {call_id} is in use"))
+                self.result(
+                    link_pb2.LinkResult(id=call_id, code=INTERNAL, message=f"call id {call_id} is in use")
+                )
                 continue
             deadline = loop.time() + call.timeout_us / 1e6 if call.timeout_us else None
             state = self.calls[call_id] = _Call(call.window or DEFAULT_WINDOW)
@@ -253,25 +272,22 @@ class _Link:
             code = context.code()
             if code is not None and code != grpc.StatusCode.OK:
                 # set_code without abort: the call ends with that status and no message, as grpc does.
-                result.code = code.value[0]
-                result.message = context._message
-            elif not streaming:
-                data = handler.response_serializer(response)
-                if len(data) > self.max_response_bytes:
-                    result.code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
-                    result.message = (
-                        f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
-                    )
-                else:
-                    result.response = data
-            result.trailers.extend(_metadata_entries(context._trailers))
+                context.status_into(result)
+            else:
+                if not streaming:
+                    data = handler.response_serializer(response)
+                    if len(data) > self.max_response_bytes:
+                        result.code = RESOURCE_EXHAUSTED
+                        result.message = (
+                            f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
+                        )
+                    else:
+                        result.response = data
+                result.trailers.extend(context.trailers())
         except grpc.aio.AbortError:
-            code = context.code() or grpc.StatusCode.UNKNOWN
-            result.code = code.value[0]
-            result.message = context._message
-            result.trailers.extend(_metadata_entries(context._trailers))
+            context.status_into(result)
         except TimeoutError:
-            result.code = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+            result.code = DEADLINE_EXCEEDED
             result.message = "Deadline Exceeded"
         except asyncio.CancelledError:
             if self.calls.get(call_id) is not state:
@@ -282,11 +298,11 @@ class _Link:
                 raise  # the link itself is going away
             # A cancellation from inside the handler (a shared future cancelled elsewhere): the call
             # still gets its status, or the gateway would wait for it forever.
-            result.code = grpc.StatusCode.CANCELLED.value[0]
+            result.code = CANCELLED
             result.message = "Cancelled"
         except Exception as err:  # the guard maps every error; this is a bug in the link itself
             log.error("%s failed on the link", call.method, exc_info=err)
-            result.code = grpc.StatusCode.INTERNAL.value[0]
+            result.code = INTERNAL
             result.message = f"{call.method} failed unexpectedly: {type(err).__name__}"
         if self.calls.get(call_id) is state:
             del self.calls[call_id]
@@ -339,11 +355,6 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
         self.max_message_bytes = max_message_bytes
         self._links: set[_Link] = set()
         self._closing = False
-
-    @property
-    def calls_in_flight(self) -> int:
-        """Calls running on every link."""
-        return sum(len(link.calls) for link in self._links)
 
     def close(self) -> None:
         """Drain: every link takes no new call and ends once its calls have their results."""
