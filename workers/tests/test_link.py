@@ -28,6 +28,15 @@ COMPLETE = "/agentos.model.v1.ModelService/Complete"
 GENERATE = "/agentos.model.v1.ModelService/Generate"
 
 
+def rpcs(code: str, method: str = COMPLETE) -> str:
+    """The worker's metric line counting calls of ``method`` that ended with ``code``."""
+    return f'agentos_worker_rpcs_total{{code="{code}",method="{method}"}}'
+
+
+#: The worker's metric line of Complete calls running.
+IN_FLIGHT = f'agentos_worker_rpcs_in_flight{{method="{COMPLETE}"}}'
+
+
 class Link:
     """One Exchange from a test: send calls, cancellations and credits; collect results and streamed messages by id."""
 
@@ -215,7 +224,7 @@ def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_work
 
 
 def test_a_cancelled_stream_stops(scripted_worker: WorkerProcess) -> None:
-    key = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Generate"}'
+    key = rpcs("CANCELLED", GENERATE)
     before = scripted_worker.metrics().get(key, 0)
     link = Link(scripted_worker.channel)
     try:
@@ -238,36 +247,18 @@ def test_a_worker_error_keeps_its_code_and_message(link: Link) -> None:
 
 
 def test_the_deadline_is_enforced(scripted_worker: WorkerProcess, link: Link) -> None:
-    before = scripted_worker.metrics().get(
-        'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}',
-        0,
-    )
+    before = scripted_worker.metrics().get(rpcs("DEADLINE_EXCEEDED"), 0)
     link.send(complete(9, script={"tokens": ["a", "b", "c"], "token_delay_ms": 400}, timeout_us=200_000))
     result = link.result(9)
     assert result.code == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
-    wait_until(
-        lambda: (
-            scripted_worker.metrics().get(
-                'agentos_worker_rpcs_total{code="DEADLINE_EXCEEDED",method="/agentos.model.v1.ModelService/Complete"}',
-                0,
-            )
-            == before + 1
-        )
-    )
+    wait_until(lambda: scripted_worker.metrics().get(rpcs("DEADLINE_EXCEEDED"), 0) == before + 1)
 
 
 def test_a_cancelled_call_stops_and_sends_no_result(scripted_worker: WorkerProcess, link: Link) -> None:
-    key = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Complete"}'
+    key = rpcs("CANCELLED")
     before = scripted_worker.metrics().get(key, 0)
     link.send(complete(11, script={"tokens": ["slow"] * 50, "token_delay_ms": 100}))
-    wait_until(
-        lambda: (
-            scripted_worker.metrics().get(
-                'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
-            )
-            >= 1
-        )
-    )
+    wait_until(lambda: scripted_worker.metrics().get(IN_FLIGHT, 0) >= 1)
     link.send(cancelled=(11,))
     wait_until(lambda: scripted_worker.metrics().get(key, 0) == before + 1)
     link.send(complete(12, script={"tokens": ["after"]}))
@@ -289,14 +280,7 @@ def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None
     try:
         link = Link(worker.channel)
         link.send(complete(1, script={"tokens": ["still", " answered"], "token_delay_ms": 500}))
-        wait_until(
-            lambda: (
-                worker.metrics().get(
-                    'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 0
-                )
-                >= 1
-            )
-        )
+        wait_until(lambda: worker.metrics().get(IN_FLIGHT, 0) >= 1)
         worker.signal(signal.SIGTERM)
         wait_until(lambda: "draining" in worker.log)
         link.send(complete(2, script={"tokens": ["too late"]}))
