@@ -28,6 +28,7 @@ const script = (tokens: string[], delayMs = 0) => ({ "x-agentos-script": JSON.st
 const COMPLETE_CANCELLED = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Complete"}';
 const GENERATE_CANCELLED = 'agentos_worker_rpcs_total{code="CANCELLED",method="/agentos.model.v1.ModelService/Generate"}';
 const COMPLETE_OK = 'agentos_worker_rpcs_total{code="OK",method="/agentos.model.v1.ModelService/Complete"}';
+const COMPLETE_IN_FLIGHT = 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}';
 
 let a: ModelWorker;
 let b: ModelWorker;
@@ -157,7 +158,7 @@ describe("unary calls on the worker link", () => {
     const before = await a.metric(COMPLETE_CANCELLED);
     const abort = new AbortController();
     const pending = gw.grpc.complete({ prompt: "hi" }, { headers: script(Array(40).fill("t"), 100), signal: abort.signal });
-    await waitForMetric(a, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
+    await waitForMetric(a, COMPLETE_IN_FLIGHT, 1);
     abort.abort();
     expect((await callError(pending)).code).toBe(Code.Canceled);
     await waitForMetric(a, COMPLETE_CANCELLED, before + 1);
@@ -244,7 +245,7 @@ describe("the link's switch and fall-backs", () => {
       const bBefore = await b.metric(COMPLETE_OK);
       // Slow calls on both replicas; then c drains.
       const slow = Array.from({ length: 4 }, () => gw.grpc.complete({ prompt: "hi" }, { headers: script(["still", " here"], 400) }));
-      await waitForMetric(c, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
+      await waitForMetric(c, COMPLETE_IN_FLIGHT, 1);
       await c.stop("SIGTERM").catch(() => {});
       for (const r of await Promise.all(slow)) expect(r.text).toBe("still here");
       // Every later call is answered (by b), none fails.
@@ -291,8 +292,8 @@ describe("the link's switch and fall-backs", () => {
           (e) => ConnectError.from(e).code,
         ),
       );
-      await waitForMetric(c, 'agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}', 1);
-      const onC = await c.metric('agentos_worker_rpcs_in_flight{method="/agentos.model.v1.ModelService/Complete"}');
+      await waitForMetric(c, COMPLETE_IN_FLIGHT, 1);
+      const onC = await c.metric(COMPLETE_IN_FLIGHT);
       await c.stop("SIGKILL");
       const outcomes = await Promise.all(calls);
       // Complete is not idempotent: the calls that were on c fail with UNAVAILABLE, and are not replayed on b.
