@@ -54,9 +54,13 @@ class SyntheticBackend(Backend):
         start = loop.time()
         sent = 0
         while sent < count:
-            due = min(count, int((loop.time() - start) / interval) + 1)
-            if due > sent:
-                yield [Token(WORDS[i % n], id=i % n) for i in range(sent, due)]
-                sent = due
-            else:
-                await asyncio.sleep(start + sent * interval - loop.time())
+            # Token i is due at start + i * interval. The token a timer was armed for is due when it fires:
+            # uvloop's timers count whole milliseconds and may fire up to one early, and sleeping again
+            # for the remainder would spin through zero-length sleeps until the clock catches up.
+            due = min(count, max(sent + 1, int((loop.time() - start) / interval) + 1))
+            yield [Token(WORDS[i % n], id=i % n) for i in range(sent, due)]
+            sent = due
+            if sent < count:
+                delay = start + sent * interval - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
