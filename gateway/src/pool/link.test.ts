@@ -14,10 +14,11 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { BadRequestSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
-import { encodeFrame } from "../grpc/frames.js";
-import { LINK_HEADER, LINK_PATH, WorkerLink } from "./link.js";
+import { ExchangeRequestSchema, ExchangeResponseSchema } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
+import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_PATH, WorkerLink } from "./link.js";
 import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
@@ -180,6 +181,64 @@ describe("a LinkStream", () => {
       expect(link.pending).toBe(0);
     } finally {
       session.destroy();
+    }
+  });
+});
+
+/**
+ * A worker that confirms the link and answers its first call with `count` streamed messages of `size`
+ * bytes, then OK; `credits` collects the credits the gateway sends for that call.
+ */
+async function streamingLink(count: number, size: number): Promise<{ address: string; credits: bigint[]; close: () => void }> {
+  const credits: bigint[] = [];
+  const server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    if (headers[":path"] !== LINK_PATH) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1" }, { waitForTrailers: true });
+    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    const splitter = new FrameSplitter(1 << 20);
+    stream.on("data", (chunk: Buffer) => {
+      for (const f of splitter.push(chunk)) {
+        const req = fromBinary(ExchangeRequestSchema, f.data);
+        for (const c of req.credits) credits.push(c.bytes);
+        for (const call of req.calls) {
+          const message = encodeFrame(0, new Uint8Array(size));
+          for (let i = 0; i < count; i++) {
+            stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [{ id: call.id, response: message.subarray(5), more: true }] }))));
+          }
+          stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [{ id: call.id }] }))));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, credits, close: () => server.close() };
+}
+
+describe("a LinkStream's credits", () => {
+  it("go back in steps of half the window as the reader takes messages, not one per message", async () => {
+    const count = 1000;
+    const size = 100; // 100 KB in all: more than the window, so the worker needs the credits to go on
+    const worker = await streamingLink(count, size);
+    const session = http2.connect(`http://${worker.address}`);
+    try {
+      const link = new WorkerLink(session);
+      await waitFor(async () => link.state === "open", "the link opens");
+      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false);
+      call.end(encodeFrame(0, new Uint8Array(0)));
+      let messages = 0;
+      for await (const chunk of call) messages += (chunk as Buffer).byteLength / (size + 5);
+      expect(messages).toBe(count);
+      const steps = Math.floor((count * size) / LINK_CREDIT_THRESHOLD);
+      const credited = () => worker.credits.reduce((sum, c) => sum + Number(c), 0);
+      await waitFor(async () => credited() >= steps * LINK_CREDIT_THRESHOLD, "the credits arrive");
+      expect(worker.credits.length).toBe(steps);
+      for (const c of worker.credits) expect(Number(c)).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
+      expect(credited()).toBeLessThanOrEqual(count * size);
+    } finally {
+      session.destroy();
+      worker.close();
     }
   });
 });

@@ -48,6 +48,12 @@ export const LINK_PATH = "/agentos.mesh.v1.WorkerLinkService/Exchange";
 export const LINK_HEADER = "agentos-link";
 /** Bytes of messages a server-streaming call may have in flight towards the gateway before the reader takes them. */
 export const LINK_WINDOW = 65_535;
+/**
+ * Bytes a stream's reader takes before they are credited back, as an HTTP/2 endpoint sends WINDOW_UPDATE
+ * once half its window is consumed: a stream of small messages (tokens) costs the link no credit
+ * messages at all until it has carried this much, instead of one per message taken.
+ */
+export const LINK_CREDIT_THRESHOLD = 32_768;
 /** Largest request (enveloped) sent on the link; larger ones take their own stream. */
 export const LINK_MAX_REQUEST_BYTES = 64 * 1024;
 /** A calls message is written once it holds this many request bytes. */
@@ -98,8 +104,9 @@ function trailersOf(result: LinkResult, into: Record<string, string>): void {
  * One call on a link, standing in for its `ClientHttp2Stream`. Write the request with `end(body)` (one
  * enveloped message); read the answer as from the stream: `response` headers, each message as `data`,
  * `trailers`, `end`, `close`. A server stream's messages are passed on as the reader takes them, and
- * each one taken is credited back to the worker (its window: {@link LINK_WINDOW} bytes), so a client that
- * stops reading stops the worker's writes to it, as HTTP/2 flow control does on a stream of its own.
+ * what they take is credited back to the worker (its window: {@link LINK_WINDOW} bytes; credits go in
+ * steps of {@link LINK_CREDIT_THRESHOLD}), so a client that stops reading stops the worker's writes to it,
+ * as HTTP/2 flow control does on a stream of its own.
  */
 export class LinkStream extends Readable {
   /** The call's id on the link once written; undefined until then (a call never written was not run). */
@@ -115,6 +122,8 @@ export class LinkStream extends Readable {
   /** The trailers, once the status came, sent after the last message. */
   private trailers: IncomingHttpHeaders | undefined;
   private wanted = false;
+  /** Bytes taken by the reader and not yet credited back to the worker. */
+  private uncredited = 0;
 
   constructor(private readonly link: WorkerLink, private readonly headers: OutgoingHttpHeaders, private readonly unary: boolean) {
     super();
@@ -228,7 +237,13 @@ export class LinkStream extends Readable {
       taken += chunk.byteLength - 5;
       if (!this.push(chunk)) this.wanted = false;
     }
-    if (taken > 0 && !this.unary) this.link.credit(this, taken);
+    if (taken > 0 && !this.unary) {
+      this.uncredited += taken;
+      if (this.uncredited >= LINK_CREDIT_THRESHOLD) {
+        this.link.credit(this, this.uncredited);
+        this.uncredited = 0;
+      }
+    }
     if (this.queue.length === 0 && this.trailers !== undefined) {
       const t = this.trailers;
       this.trailers = undefined;
