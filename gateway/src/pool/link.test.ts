@@ -18,7 +18,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
 import { ExchangeRequestSchema, ExchangeResponseSchema } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
-import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_PATH, WorkerLink } from "./link.js";
+import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_PATH, LINK_WINDOW, WorkerLink } from "./link.js";
 import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
@@ -187,10 +187,11 @@ describe("a LinkStream", () => {
 
 /**
  * A worker that confirms the link and answers its first call with `count` streamed messages of `size`
- * bytes, then OK; `credits` collects the credits the gateway sends for that call.
+ * bytes within the call's window (as the real worker does), then, once `untilCredited` bytes are
+ * credited back, with OK; `credits` collects the credits the gateway sends for that call.
  */
-async function streamingLink(count: number, size: number): Promise<{ address: string; credits: bigint[]; close: () => void }> {
-  const credits: bigint[] = [];
+async function streamingLink(count: number, size: number, untilCredited: number): Promise<{ address: string; credits: number[]; close: () => void }> {
+  const credits: number[] = [];
   const server = http2.createServer();
   server.on("stream", (stream, headers) => {
     stream.on("error", () => {});
@@ -198,17 +199,31 @@ async function streamingLink(count: number, size: number): Promise<{ address: st
     stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1" }, { waitForTrailers: true });
     stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
     const splitter = new FrameSplitter(1 << 20);
+    const reply = (result: { id: bigint; response?: Uint8Array; more?: boolean }) =>
+      stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [result] }))));
+    let id: bigint | undefined;
+    let window = LINK_WINDOW;
+    let sent = 0;
+    let credited = 0;
+    let done = false;
+    const send = () => {
+      if (id === undefined || done) return;
+      for (; sent < count && window > 0; sent++, window -= size) reply({ id, response: new Uint8Array(size), more: true });
+      if (sent === count && credited >= untilCredited) {
+        done = true;
+        reply({ id });
+      }
+    };
     stream.on("data", (chunk: Buffer) => {
       for (const f of splitter.push(chunk)) {
         const req = fromBinary(ExchangeRequestSchema, f.data);
-        for (const c of req.credits) credits.push(c.bytes);
-        for (const call of req.calls) {
-          const message = encodeFrame(0, new Uint8Array(size));
-          for (let i = 0; i < count; i++) {
-            stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [{ id: call.id, response: message.subarray(5), more: true }] }))));
-          }
-          stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [{ id: call.id }] }))));
+        for (const c of req.credits) {
+          credits.push(c.bytes);
+          credited += c.bytes;
+          window += c.bytes;
         }
+        if (req.calls[0]) id ??= req.calls[0].id;
+        send();
       }
     });
   });
@@ -219,23 +234,20 @@ async function streamingLink(count: number, size: number): Promise<{ address: st
 describe("a LinkStream's credits", () => {
   it("go back in steps of half the window as the reader takes messages, not one per message", async () => {
     const count = 1000;
-    const size = 100; // 100 KB in all: more than the window, so the worker needs the credits to go on
-    const worker = await streamingLink(count, size);
+    const size = 100; // 100 KB in all: more than the window, so the stream needs the credits to go on
+    const steps = Math.floor((count * size) / LINK_CREDIT_THRESHOLD);
+    const worker = await streamingLink(count, size, steps * LINK_CREDIT_THRESHOLD);
     const session = http2.connect(`http://${worker.address}`);
     try {
       const link = new WorkerLink(session);
       await waitFor(async () => link.state === "open", "the link opens");
       const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false);
       call.end(encodeFrame(0, new Uint8Array(0)));
-      let messages = 0;
-      for await (const chunk of call) messages += (chunk as Buffer).byteLength / (size + 5);
-      expect(messages).toBe(count);
-      const steps = Math.floor((count * size) / LINK_CREDIT_THRESHOLD);
-      const credited = () => worker.credits.reduce((sum, c) => sum + Number(c), 0);
-      await waitFor(async () => credited() >= steps * LINK_CREDIT_THRESHOLD, "the credits arrive");
+      let bytes = 0;
+      for await (const chunk of call) bytes += (chunk as Buffer).byteLength;
+      expect(bytes).toBe(count * (size + 5));
       expect(worker.credits.length).toBe(steps);
-      for (const c of worker.credits) expect(Number(c)).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
-      expect(credited()).toBeLessThanOrEqual(count * size);
+      for (const c of worker.credits) expect(c).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
     } finally {
       session.destroy();
       worker.close();
