@@ -128,8 +128,9 @@ if [ -f gateway/src/main.ts ]; then
     node --import tsx gateway/build.ts >"$logs/gateway-build.log" 2>&1 || fail "the gateway did not build" gateway-build
     mkdir -p build/stamps && echo "$gw_hash" >build/stamps/gateway
   fi
+  # --initial-old-space-size: see the README's "Running the gateway" (V8's first heap limit).
   start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" "${pool_env[@]}" \
-    node --enable-source-maps build/gateway/main.mjs --config gateway/config/local.yaml --port "$gateway_port"
+    node --enable-source-maps --initial-old-space-size=64 build/gateway/main.mjs --config gateway/config/local.yaml --port "$gateway_port"
   for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$gateway_port/readyz" >/dev/null 2>&1 && break
     kill -0 "${pids[-1]}" 2>/dev/null || fail "the gateway exited" gateway

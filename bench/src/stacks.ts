@@ -25,7 +25,13 @@ const BLAS_ENV = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THRE
  */
 let bundles: ReturnType<typeof buildGateways> | undefined;
 const gatewayBundles = () => (bundles ??= buildGateways(join(ROOT, "build/bench/gateway")));
-const NODE_FLAGS = ["--enable-source-maps"];
+/**
+ * Node flags of both gateways: source maps, and the old generation's first limit at 64 MB, as the
+ * mesh gateway is run everywhere (README, `make up`). With V8's default first limit just above a
+ * 14 MB live heap, answers of tens of KB (embeddings) set off dozens of mark-compacts a second in
+ * some runs and not in others.
+ */
+const NODE_FLAGS = ["--enable-source-maps", "--initial-old-space-size=64"];
 
 /** How the workers generate: tokens/s per stream (0 = as fast as read) and which encoder embeds. */
 export interface WorkerSettings {
