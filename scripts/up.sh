@@ -128,7 +128,7 @@ if [ -f gateway/src/main.ts ]; then
     node --import tsx gateway/build.ts >"$logs/gateway-build.log" 2>&1 || fail "the gateway did not build" gateway-build
     mkdir -p build/stamps && echo "$gw_hash" >build/stamps/gateway
   fi
-  # --initial-old-space-size: see the README's "Running the gateway" (V8's first heap limit).
+  # --initial-old-space-size: V8's first heap limit; the README's Gateway section says why.
   start gateway env AGENTOS_NATS_URL="nats://127.0.0.1:$nats_port" "${pool_env[@]}" \
     node --enable-source-maps --initial-old-space-size=64 build/gateway/main.mjs --config gateway/config/local.yaml --port "$gateway_port"
   for _ in $(seq 1 300); do
