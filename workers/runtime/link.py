@@ -37,6 +37,9 @@ SERVICE = link_pb2.DESCRIPTOR.services_by_name["WorkerLinkService"].full_name
 
 #: The response header that confirms the link to the gateway.
 LINK_HEADER = "agentos-link"
+#: The response header with the largest message the worker takes (``--max-message-bytes``): the gateway
+#: keeps each calls message within it, and sends a call that would not fit on a stream of its own.
+LINK_MAX_MESSAGE_HEADER = "agentos-link-max-message"
 #: A results message is sent once it holds this many bytes; more results wait for the next one.
 MAX_BATCH_BYTES = 1 << 20
 #: A server-streaming call's window when the gateway names none (HTTP/2's default).
@@ -371,7 +374,9 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
         self._links.add(link)
         # The gateway sends calls once these headers confirm the link (a server without it answers
         # UNIMPLEMENTED, and a proxy that answers any path does not send the header).
-        await context.send_initial_metadata(((LINK_HEADER, "1"),))
+        await context.send_initial_metadata(
+            ((LINK_HEADER, "1"), (LINK_MAX_MESSAGE_HEADER, str(self.max_message_bytes)))
+        )
 
         async def read() -> None:
             async for request in request_iterator:

@@ -309,6 +309,29 @@ describe("the link's switch and fall-backs", () => {
     expect(await gw.metric("agentos_gateway_replica_links_open")).toBe(0);
   });
 
+  it("keeps its calls messages within the worker's message limit, and sends a call too large for it on a stream", async () => {
+    const small = await startModelWorker({ args: ["--max-message-bytes", "60000"] });
+    try {
+      const gw = await gatewayFor([small.address]);
+      await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+      const calls = () => gw.metric("agentos_gateway_replica_link_calls_total");
+      // Eight 40 KB requests at once: together far over 60,000 bytes, each one within it.
+      const answers = await Promise.all(Array.from({ length: 8 }, () => gw.grpc.complete({ prompt: "p".repeat(40_000) }, { headers: script(["ok"]) })));
+      expect(answers.map((a) => a.text)).toEqual(Array(8).fill("ok"));
+      expect(await calls()).toBe(8);
+      // 62 KB: small enough for the link in general, too large for this worker. On its own stream
+      // only this call fails, as it would without the link; the link stays open for the others.
+      const err = await callError(gw.grpc.complete({ prompt: "p".repeat(62_000) }, { headers: script(["ok"]) }));
+      expect(err.code).toBe(Code.ResourceExhausted);
+      expect(await calls()).toBe(8);
+      expect((await gw.grpc.complete({ prompt: "hi" }, { headers: script(["still"]) })).text).toBe("still");
+      expect(await calls()).toBe(9);
+      expect(await gw.metric("agentos_gateway_replica_links_open")).toBe(1);
+    } finally {
+      await small.stop();
+    }
+  }, 60_000);
+
   it("lets a draining worker finish its calls, and sends new ones to the other replica", async () => {
     const c = await startModelWorker({ args: ["--grace-period", "20"] });
     try {

@@ -46,6 +46,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2
 export const LINK_PATH = "/agentos.mesh.v1.WorkerLinkService/Exchange";
 /** The response header a worker serving the link confirms it with ("1"). */
 export const LINK_HEADER = "agentos-link";
+/** The response header with the largest message the worker takes (its `--max-message-bytes`). */
+export const LINK_MAX_MESSAGE_HEADER = "agentos-link-max-message";
 /** Bytes of messages a server-streaming call may have in flight towards the gateway before the reader takes them. */
 export const LINK_WINDOW = 65_535;
 /**
@@ -56,8 +58,13 @@ export const LINK_WINDOW = 65_535;
 export const LINK_CREDIT_THRESHOLD = 32_768;
 /** Largest request (enveloped) sent on the link; larger ones take their own stream. */
 export const LINK_MAX_REQUEST_BYTES = 64 * 1024;
-/** A calls message is written once it holds this many request bytes. */
+/** A calls message is written once it holds this many bytes (less when the worker takes less). */
 const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * Room a call needs in a calls message besides its request: method, deadline, window, and its metadata
+ * (the workers take at most 16 KiB of it).
+ */
+const CALL_ROOM = 17 * 1024;
 /** Largest results message accepted from a worker. */
 const MAX_RESULTS_BYTES = 64 << 20;
 
@@ -91,6 +98,13 @@ function metadataOf(headers: OutgoingHttpHeaders): LinkMetadata[] {
     }
   }
   return out;
+}
+
+/** About the bytes `call` takes in a calls message (a little more, never less). */
+function callBytes(call: LinkCall): number {
+  let n = call.request.byteLength + call.method.length + 48;
+  for (const m of call.metadata) n += m.key.length + m.value.byteLength + 8;
+  return n;
 }
 
 function trailersOf(result: LinkResult, into: Record<string, string>): void {
@@ -147,7 +161,7 @@ export class LinkStream extends Readable {
       metadata: metadataOf(this.headers),
       window: this.unary ? 0 : LINK_WINDOW,
     });
-    this.link.submit(this, call);
+    this.link.submit(this, call, callBytes(call));
     return this;
   }
 
@@ -266,8 +280,10 @@ export class WorkerLink {
   /** Calls written and not answered, by id. */
   private readonly inFlight = new Map<number, LinkStream>();
   /** Calls waiting for the next write. */
-  private queued: { stream: LinkStream; call: LinkCall }[] = [];
+  private queued: { stream: LinkStream; call: LinkCall; bytes: number }[] = [];
   private queuedBytes = 0;
+  /** The largest calls message the worker takes (its confirmation says; unbounded until then). */
+  private messageLimit = Number.POSITIVE_INFINITY;
   private cancelled: bigint[] = [];
   private credits: LinkCredit[] = [];
   private scheduled = false;
@@ -298,6 +314,8 @@ export class WorkerLink {
         if (!this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
         return;
       }
+      const limit = Number(h[LINK_MAX_MESSAGE_HEADER]);
+      if (Number.isSafeInteger(limit) && limit > 0) this.messageLimit = limit;
       if (this.state === "opening") {
         this.state = "open";
         this.onState?.(true);
@@ -317,6 +335,15 @@ export class WorkerLink {
   /** Calls waiting for their result. */
   get pending(): number {
     return this.inFlight.size + this.queued.length;
+  }
+
+  /**
+   * True when a call whose request envelope is `bodyBytes` fits in a calls message the worker takes. A
+   * larger one must take a stream of its own: on the link, a message over the worker's limit would end
+   * the link and every call on it, where on its own stream only that call fails (RESOURCE_EXHAUSTED).
+   */
+  carries(bodyBytes: number): boolean {
+    return bodyBytes + CALL_ROOM <= this.messageLimit;
   }
 
   /** A stream for one unary (`unary`) or server-streaming call with these request headers (see {@link LinkStream}). */
@@ -346,15 +373,21 @@ export class WorkerLink {
     this.stream.end();
   }
 
-  /** @internal Queues a call for the next write (this turn of the event loop). */
-  submit(stream: LinkStream, call: LinkCall): void {
+  /**
+   * @internal Queues a call of about `bytes` for the next write (this turn of the event loop). A calls
+   * message stays within {@link MAX_BATCH_BYTES} and the worker's limit: a call that would take it over
+   * goes in the next one.
+   */
+  submit(stream: LinkStream, call: LinkCall, bytes: number): void {
     if (this.state === "closed") {
       process.nextTick(() => stream.fail(NGHTTP2_REFUSED_STREAM));
       return;
     }
-    this.queued.push({ stream, call });
-    this.queuedBytes += call.request.byteLength;
-    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+    const limit = Math.min(MAX_BATCH_BYTES, this.messageLimit);
+    if (this.queued.length > 0 && this.queuedBytes + bytes > limit) this.flush();
+    this.queued.push({ stream, call, bytes });
+    this.queuedBytes += bytes;
+    if (this.queuedBytes >= limit) this.flush();
     else this.schedule();
   }
 
@@ -363,7 +396,7 @@ export class WorkerLink {
     if (stream.id === undefined) {
       const i = this.queued.findIndex((q) => q.stream === stream);
       if (i >= 0) {
-        this.queuedBytes -= this.queued[i]!.call.request.byteLength;
+        this.queuedBytes -= this.queued[i]!.bytes;
         this.queued.splice(i, 1);
       }
       return;

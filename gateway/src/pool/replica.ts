@@ -112,11 +112,13 @@ export class Replica {
   /**
    * A unary or server-streaming call on the worker link of the current connection, when that link is
    * open (see pool/link.ts) and the connection is not due for renewal; undefined otherwise (the caller
-   * opens a stream with {@link request}, which also opens or renews the connection and its link).
+   * opens a stream with {@link request}, which also opens or renews the connection and its link). A
+   * request of `bodyBytes` that the worker's message limit leaves no room for on the link takes a stream.
    */
-  linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean): LinkStream | undefined {
+  linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean, bodyBytes: number): LinkStream | undefined {
     const c = this.current;
     if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
+    if (!c.link.carries(bodyBytes)) return undefined;
     // Link calls count towards maxCallsPerConnection like streams: at the limit the caller's request()
     // renews the connection (so load spreads again behind an address that is a load balancer).
     if (c.opened >= this.streamLimit) return undefined;

@@ -118,7 +118,7 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
     let stream: http2.ClientHttp2Stream;
     try {
       // A LinkStream behaves as the call's ClientHttp2Stream for everything the relays use (pool/link.ts).
-      stream = ((onLink ? replica.linkCall(headers, kind === "unary") : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
+      stream = ((onLink ? replica.linkCall(headers, kind === "unary", body.byteLength) : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
