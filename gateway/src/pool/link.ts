@@ -374,16 +374,17 @@ export class WorkerLink {
   }
 
   /**
-   * @internal Queues a call of about `bytes` for the next write (this turn of the event loop). A calls
-   * message stays within {@link MAX_BATCH_BYTES} and the worker's limit: a call that would take it over
-   * goes in the next one.
+   * @internal Queues a call of about `bytes` for the next write (this turn of the event loop). The calls
+   * of one message stay within {@link MAX_BATCH_BYTES} and half the worker's limit (as the worker keeps
+   * its results messages; the rest is room for the turn's credits and cancellations): a call that would
+   * take them over goes in the next message, alone if it is larger.
    */
   submit(stream: LinkStream, call: LinkCall, bytes: number): void {
     if (this.state === "closed") {
       process.nextTick(() => stream.fail(NGHTTP2_REFUSED_STREAM));
       return;
     }
-    const limit = Math.min(MAX_BATCH_BYTES, this.messageLimit);
+    const limit = Math.min(MAX_BATCH_BYTES, this.messageLimit / 2);
     if (this.queued.length > 0 && this.queuedBytes + bytes > limit) this.flush();
     this.queued.push({ stream, call, bytes });
     this.queuedBytes += bytes;
