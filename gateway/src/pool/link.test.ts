@@ -18,7 +18,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
 import { ExchangeRequestSchema, ExchangeResponseSchema } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
-import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_PATH, LINK_WINDOW, WorkerLink } from "./link.js";
+import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_MAX_MESSAGE_HEADER, LINK_PATH, LINK_WINDOW, WorkerLink } from "./link.js";
 import type { PoolConfig } from "../config/config.js";
 import type { Gateway } from "../server.js";
 import { MODEL_SERVICE, startGateway, startModelWorker, testPool, waitFor, waitForMetric } from "../../test/mesh.js";
@@ -231,12 +231,59 @@ async function streamingLink(count: number, size: number, untilCredited: number)
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, credits, close: () => server.close() };
 }
 
+/** A worker that confirms the link with a message limit of `limit`, answers every call OK, and records each calls message's size. */
+async function limitedLink(limit: number): Promise<{ address: string; sizes: number[]; close: () => void }> {
+  const sizes: number[] = [];
+  const server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    if (headers[":path"] !== LINK_PATH) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1", [LINK_MAX_MESSAGE_HEADER]: String(limit) });
+    const splitter = new FrameSplitter(1 << 24);
+    stream.on("data", (chunk: Buffer) => {
+      for (const f of splitter.push(chunk)) {
+        sizes.push(f.data.byteLength);
+        const results = fromBinary(ExchangeRequestSchema, f.data).calls.map((c) => ({ id: c.id }));
+        stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results }))));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, sizes, close: () => server.close() };
+}
+
+describe("a link to a worker with a small message limit", () => {
+  it("writes the calls of one turn in messages within the limit, and refuses calls that cannot fit", async () => {
+    const limit = 60_000;
+    const worker = await limitedLink(limit);
+    const session = http2.connect(`http://${worker.address}`);
+    try {
+      const link = new WorkerLink(session);
+      await waitFor(async () => link.state === "open", "the link opens");
+      const headers = { ":path": "/agentos.model.v1.ModelService/Complete", "x-tag": "t".repeat(1000) };
+      const body = encodeFrame(0, new Uint8Array(20_000));
+      expect(link.carries(headers, body.byteLength)).toBe(true);
+      expect(link.carries(headers, 59_000)).toBe(false); // the request fits, not with its metadata
+      // Eight calls in the same turn: 168 KB together.
+      const calls = Array.from({ length: 8 }, () => link.call(headers, true));
+      for (const c of calls) c.end(body);
+      await Promise.all(calls.map(async (c) => { for await (const _ of c); }));
+      expect(worker.sizes.length).toBeGreaterThan(1);
+      for (const size of worker.sizes) expect(size).toBeLessThanOrEqual(limit / 2);
+    } finally {
+      session.destroy();
+      worker.close();
+    }
+  });
+});
+
 describe("a LinkStream's credits", () => {
   it("go back in steps of half the window as the reader takes messages, not one per message", async () => {
     const count = 1000;
     const size = 100; // 100 KB in all: more than the window, so the stream needs the credits to go on
-    const steps = Math.floor((count * size) / LINK_CREDIT_THRESHOLD);
-    const worker = await streamingLink(count, size, steps * LINK_CREDIT_THRESHOLD);
+    const total = count * size;
+    // Once the reader has taken everything, less than one step is left uncredited.
+    const worker = await streamingLink(count, size, total - LINK_CREDIT_THRESHOLD + 1);
     const session = http2.connect(`http://${worker.address}`);
     try {
       const link = new WorkerLink(session);
@@ -246,8 +293,9 @@ describe("a LinkStream's credits", () => {
       let bytes = 0;
       for await (const chunk of call) bytes += (chunk as Buffer).byteLength;
       expect(bytes).toBe(count * (size + 5));
-      expect(worker.credits.length).toBe(steps);
+      expect(worker.credits.length).toBeLessThanOrEqual(Math.floor(total / LINK_CREDIT_THRESHOLD));
       for (const c of worker.credits) expect(c).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
+      expect(worker.credits.reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(total);
     } finally {
       session.destroy();
       worker.close();

@@ -60,11 +60,10 @@ export const LINK_CREDIT_THRESHOLD = 32_768;
 export const LINK_MAX_REQUEST_BYTES = 64 * 1024;
 /** A calls message is written once it holds this many bytes (less when the worker takes less). */
 const MAX_BATCH_BYTES = 256 * 1024;
-/**
- * Room a call needs in a calls message besides its request: method, deadline, window, and its metadata
- * (the workers take at most 16 KiB of it).
- */
-const CALL_ROOM = 17 * 1024;
+/** Room a call needs in a calls message besides its request and metadata: id, method, deadline, window. */
+const CALL_ROOM = 48;
+/** Room a metadata entry needs besides its key and value (its tags and lengths, at most 11 bytes). */
+const ENTRY_ROOM = 12;
 /** Largest results message accepted from a worker. */
 const MAX_RESULTS_BYTES = 64 << 20;
 
@@ -102,8 +101,19 @@ function metadataOf(headers: OutgoingHttpHeaders): LinkMetadata[] {
 
 /** About the bytes `call` takes in a calls message (a little more, never less). */
 function callBytes(call: LinkCall): number {
-  let n = call.request.byteLength + call.method.length + 48;
-  for (const m of call.metadata) n += m.key.length + m.value.byteLength + 8;
+  let n = call.request.byteLength + call.method.length + CALL_ROOM;
+  for (const m of call.metadata) n += m.key.length + m.value.byteLength + ENTRY_ROOM;
+  return n;
+}
+
+/** About the bytes these request headers take as a call's method and metadata (more, never less). */
+function headerBytes(headers: OutgoingHttpHeaders): number {
+  let n = 0;
+  for (const key in headers) {
+    const v = headers[key];
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [String(v)]) n += key.length + one.length + ENTRY_ROOM;
+  }
   return n;
 }
 
@@ -338,12 +348,14 @@ export class WorkerLink {
   }
 
   /**
-   * True when a call whose request envelope is `bodyBytes` fits in a calls message the worker takes. A
-   * larger one must take a stream of its own: on the link, a message over the worker's limit would end
-   * the link and every call on it, where on its own stream only that call fails (RESOURCE_EXHAUSTED).
+   * True when a call with these request headers and a request envelope of `bodyBytes` fits in a calls
+   * message the worker takes. A larger one must take a stream of its own: on the link, a message over
+   * the worker's limit would end the link and every call on it, where on its own stream only that call
+   * fails (RESOURCE_EXHAUSTED).
    */
-  carries(bodyBytes: number): boolean {
-    return bodyBytes + CALL_ROOM <= this.messageLimit;
+  carries(headers: OutgoingHttpHeaders, bodyBytes: number): boolean {
+    if (this.messageLimit === Number.POSITIVE_INFINITY) return true;
+    return bodyBytes + headerBytes(headers) + CALL_ROOM <= this.messageLimit;
   }
 
   /** A stream for one unary (`unary`) or server-streaming call with these request headers (see {@link LinkStream}). */
@@ -385,7 +397,8 @@ export class WorkerLink {
       return;
     }
     const limit = Math.min(MAX_BATCH_BYTES, this.messageLimit / 2);
-    if (this.queued.length > 0 && this.queuedBytes + bytes > limit) this.flush();
+    // A call that would take the message over goes in the next one, with no credits or cancellations beside it.
+    if (this.queuedBytes + bytes > limit && (this.queued.length > 0 || this.credits.length > 0 || this.cancelled.length > 0)) this.flush();
     this.queued.push({ stream, call, bytes });
     this.queuedBytes += bytes;
     if (this.queuedBytes >= limit) this.flush();

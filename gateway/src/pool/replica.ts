@@ -118,7 +118,7 @@ export class Replica {
   linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean, bodyBytes: number): LinkStream | undefined {
     const c = this.current;
     if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
-    if (!c.link.carries(bodyBytes)) return undefined;
+    if (!c.link.carries(headers, bodyBytes)) return undefined;
     // Link calls count towards maxCallsPerConnection like streams: at the limit the caller's request()
     // renews the connection (so load spreads again behind an address that is a load balancer).
     if (c.opened >= this.streamLimit) return undefined;
