@@ -173,8 +173,9 @@ describe("a LinkStream", () => {
       const link = new WorkerLink(session);
       await waitFor(async () => link.state === "open", "the link opens");
       const before = await a.metric(GENERATE_CANCELLED);
-      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate", ...script(Array(100).fill("t"), 50) }, false);
-      call.end(encodeFrame(0, toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "hi" }))));
+      const body = encodeFrame(0, toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "hi" })));
+      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate", ...script(Array(100).fill("t"), 50) }, false, body.byteLength)!;
+      call.end(body);
       // What Node does to a stream whose reader leaves `for await` early.
       call.once("data", () => call.destroy());
       await waitForMetric(a, GENERATE_CANCELLED, before + 1);
@@ -262,12 +263,12 @@ describe("a link to a worker with a small message limit", () => {
       await waitFor(async () => link.state === "open", "the link opens");
       const headers = { ":path": "/agentos.model.v1.ModelService/Complete", "x-tag": "t".repeat(1000) };
       const body = encodeFrame(0, new Uint8Array(20_000));
-      expect(link.carries(headers, body.byteLength)).toBe(true);
-      expect(link.carries(headers, 59_000)).toBe(false); // the request fits, not with its metadata
+      expect(link.call(headers, true, 59_000)).toBeUndefined(); // the request fits, not with its metadata
       // Eight calls in the same turn: 168 KB together.
-      const calls = Array.from({ length: 8 }, () => link.call(headers, true));
-      for (const c of calls) c.end(body);
-      await Promise.all(calls.map(async (c) => { for await (const _ of c); }));
+      const calls = Array.from({ length: 8 }, () => link.call(headers, true, body.byteLength));
+      expect(calls.every((c) => c !== undefined)).toBe(true); // each one fits
+      for (const c of calls) c!.end(body);
+      await Promise.all(calls.map(async (c) => { for await (const _ of c!); }));
       expect(worker.sizes.length).toBeGreaterThan(1);
       for (const size of worker.sizes) expect(size).toBeLessThanOrEqual(limit / 2);
     } finally {
@@ -288,7 +289,7 @@ describe("a LinkStream's credits", () => {
     try {
       const link = new WorkerLink(session);
       await waitFor(async () => link.state === "open", "the link opens");
-      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false);
+      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false, 5)!;
       call.end(encodeFrame(0, new Uint8Array(0)));
       let bytes = 0;
       for await (const chunk of call) bytes += (chunk as Buffer).byteLength;

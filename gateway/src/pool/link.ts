@@ -99,16 +99,12 @@ function metadataOf(headers: OutgoingHttpHeaders): LinkMetadata[] {
   return out;
 }
 
-/** About the bytes `call` takes in a calls message (a little more, never less). */
-function callBytes(call: LinkCall): number {
-  let n = call.request.byteLength + call.method.length + CALL_ROOM;
-  for (const m of call.metadata) n += m.key.length + m.value.byteLength + ENTRY_ROOM;
-  return n;
-}
-
-/** About the bytes these request headers take as a call's method and metadata (more, never less). */
-function headerBytes(headers: OutgoingHttpHeaders): number {
-  let n = 0;
+/**
+ * About the bytes a call with these request headers and this request envelope takes in a calls message
+ * (more, never less): every header counts as if it were metadata, its method among them.
+ */
+function callBytes(headers: OutgoingHttpHeaders, bodyBytes: number): number {
+  let n = bodyBytes + CALL_ROOM;
   for (const key in headers) {
     const v = headers[key];
     if (v === undefined) continue;
@@ -149,7 +145,13 @@ export class LinkStream extends Readable {
   /** Bytes taken by the reader and not yet credited back to the worker. */
   private uncredited = 0;
 
-  constructor(private readonly link: WorkerLink, private readonly headers: OutgoingHttpHeaders, private readonly unary: boolean) {
+  /** `bytes`: about what the call takes in a calls message (see {@link callBytes}). */
+  constructor(
+    private readonly link: WorkerLink,
+    private readonly headers: OutgoingHttpHeaders,
+    private readonly unary: boolean,
+    private readonly bytes: number,
+  ) {
     super();
   }
 
@@ -171,7 +173,7 @@ export class LinkStream extends Readable {
       metadata: metadataOf(this.headers),
       window: this.unary ? 0 : LINK_WINDOW,
     });
-    this.link.submit(this, call, callBytes(call));
+    this.link.submit(this, call, this.bytes);
     return this;
   }
 
@@ -348,19 +350,15 @@ export class WorkerLink {
   }
 
   /**
-   * True when a call with these request headers and a request envelope of `bodyBytes` fits in a calls
-   * message the worker takes. A larger one must take a stream of its own: on the link, a message over
-   * the worker's limit would end the link and every call on it, where on its own stream only that call
-   * fails (RESOURCE_EXHAUSTED).
+   * A stream for one unary (`unary`) or server-streaming call with these request headers and a request
+   * envelope of `bodyBytes` (see {@link LinkStream}); undefined when the call does not fit in a calls
+   * message the worker takes. That one must take a stream of its own: on the link, a message over the
+   * worker's limit would end the link and every call on it, where on its own stream only that call fails
+   * (RESOURCE_EXHAUSTED).
    */
-  carries(headers: OutgoingHttpHeaders, bodyBytes: number): boolean {
-    if (this.messageLimit === Number.POSITIVE_INFINITY) return true;
-    return bodyBytes + headerBytes(headers) + CALL_ROOM <= this.messageLimit;
-  }
-
-  /** A stream for one unary (`unary`) or server-streaming call with these request headers (see {@link LinkStream}). */
-  call(headers: OutgoingHttpHeaders, unary: boolean): LinkStream {
-    return new LinkStream(this, headers, unary);
+  call(headers: OutgoingHttpHeaders, unary: boolean, bodyBytes: number): LinkStream | undefined {
+    const bytes = callBytes(headers, bodyBytes);
+    return bytes > this.messageLimit ? undefined : new LinkStream(this, headers, unary, bytes);
   }
 
   /**

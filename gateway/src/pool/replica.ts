@@ -118,13 +118,14 @@ export class Replica {
   linkCall(headers: http2.OutgoingHttpHeaders, unary: boolean, bodyBytes: number): LinkStream | undefined {
     const c = this.current;
     if (c === undefined || c.link === undefined || c.link.state !== "open" || c.session.closed || c.session.destroyed) return undefined;
-    if (!c.link.carries(headers, bodyBytes)) return undefined;
     // Link calls count towards maxCallsPerConnection like streams: at the limit the caller's request()
     // renews the connection (so load spreads again behind an address that is a load balancer).
     if (c.opened >= this.streamLimit) return undefined;
+    const stream = c.link.call(headers, unary, bodyBytes);
+    if (stream === undefined) return undefined;
     c.opened++;
     if (this.stats) this.stats.linkCalls++;
-    return c.link.call(headers, unary);
+    return stream;
   }
 
   /** No new stream goes to `c`; it closes once its streams have ended. */
