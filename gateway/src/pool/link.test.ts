@@ -17,6 +17,7 @@ import { BadRequestSchema } from "../../../gen/ts/google/rpc/error_details_pb.js
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ModelService } from "../../../gen/ts/agentos/model/v1/model_pb.js";
 import { ExchangeRequestSchema, ExchangeResponseSchema } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import type { ExchangeRequest } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
 import { LINK_CREDIT_THRESHOLD, LINK_HEADER, LINK_MAX_MESSAGE_HEADER, LINK_PATH, LINK_WINDOW, WorkerLink } from "./link.js";
 import type { PoolConfig } from "../config/config.js";
@@ -166,12 +167,21 @@ describe("unary calls on the worker link", () => {
   });
 });
 
+/** A link on a fresh connection to `address`, once the worker confirmed it; the connection closes after `use`. */
+async function withLink(address: string, use: (link: WorkerLink) => Promise<void>): Promise<void> {
+  const session = http2.connect(`http://${address}`);
+  try {
+    const link = new WorkerLink(session);
+    await waitFor(async () => link.state === "open", "the link opens");
+    await use(link);
+  } finally {
+    session.destroy();
+  }
+}
+
 describe("a LinkStream", () => {
   it("cancels its call on the worker when it is destroyed before its status, as a stream's RST_STREAM does", async () => {
-    const session = http2.connect(`http://${a.address}`);
-    try {
-      const link = new WorkerLink(session);
-      await waitFor(async () => link.state === "open", "the link opens");
+    await withLink(a.address, async (link) => {
       const before = await a.metric(GENERATE_CANCELLED);
       const body = encodeFrame(0, toBinary(GenerateRequestSchema, create(GenerateRequestSchema, { prompt: "hi" })));
       const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate", ...script(Array(100).fill("t"), 50) }, false, body.byteLength)!;
@@ -180,99 +190,60 @@ describe("a LinkStream", () => {
       call.once("data", () => call.destroy());
       await waitForMetric(a, GENERATE_CANCELLED, before + 1);
       expect(link.pending).toBe(0);
-    } finally {
-      session.destroy();
-    }
+    });
   });
 });
 
-/**
- * A worker that confirms the link and answers its first call with `count` streamed messages of `size`
- * bytes within the call's window (as the real worker does), then, once `untilCredited` bytes are
- * credited back, with OK; `credits` collects the credits the gateway sends for that call.
- */
-async function streamingLink(count: number, size: number, untilCredited: number): Promise<{ address: string; credits: number[]; close: () => void }> {
-  const credits: number[] = [];
-  const server = http2.createServer();
-  server.on("stream", (stream, headers) => {
-    stream.on("error", () => {});
-    if (headers[":path"] !== LINK_PATH) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-    stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1" }, { waitForTrailers: true });
-    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-    const splitter = new FrameSplitter(1 << 20);
-    const reply = (result: { id: bigint; response?: Uint8Array; more?: boolean }) =>
-      stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results: [result] }))));
-    let id: bigint | undefined;
-    let window = LINK_WINDOW;
-    let sent = 0;
-    let credited = 0;
-    let done = false;
-    const send = () => {
-      if (id === undefined || done) return;
-      for (; sent < count && window > 0; sent++, window -= size) reply({ id, response: new Uint8Array(size), more: true });
-      if (sent === count && credited >= untilCredited) {
-        done = true;
-        reply({ id });
-      }
-    };
-    stream.on("data", (chunk: Buffer) => {
-      for (const f of splitter.push(chunk)) {
-        const req = fromBinary(ExchangeRequestSchema, f.data);
-        for (const c of req.credits) {
-          credits.push(c.bytes);
-          credited += c.bytes;
-          window += c.bytes;
-        }
-        if (req.calls[0]) id ??= req.calls[0].id;
-        send();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, credits, close: () => server.close() };
-}
+type Reply = (results: { id: bigint; response?: Uint8Array; more?: boolean }[]) => void;
 
-/** A worker that confirms the link with a message limit of `limit`, answers every call OK, and records each calls message's size. */
-async function limitedLink(limit: number): Promise<{ address: string; sizes: number[]; close: () => void }> {
-  const sizes: number[] = [];
+/**
+ * A worker that serves only the link: it confirms it with `headers` beside {@link LINK_HEADER}, hands each
+ * calls message to `onMessage` (with its size, and `reply` to send results), and ends the link with OK
+ * when the gateway half-closes it.
+ */
+async function fakeLinkWorker(onMessage: (req: ExchangeRequest, size: number, reply: Reply) => void, headers: Record<string, string> = {}): Promise<{ address: string; close: () => void }> {
   const server = http2.createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream, h) => {
     stream.on("error", () => {});
-    if (headers[":path"] !== LINK_PATH) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-    stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1", [LINK_MAX_MESSAGE_HEADER]: String(limit) });
+    if (h[":path"] !== LINK_PATH) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    stream.respond({ ":status": 200, "content-type": "application/grpc", [LINK_HEADER]: "1", ...headers }, { waitForTrailers: true });
+    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    const reply: Reply = (results) => stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results }))));
     const splitter = new FrameSplitter(1 << 24);
     stream.on("data", (chunk: Buffer) => {
-      for (const f of splitter.push(chunk)) {
-        sizes.push(f.data.byteLength);
-        const results = fromBinary(ExchangeRequestSchema, f.data).calls.map((c) => ({ id: c.id }));
-        stream.write(encodeFrame(0, toBinary(ExchangeResponseSchema, create(ExchangeResponseSchema, { results }))));
-      }
+      for (const f of splitter.push(chunk)) onMessage(fromBinary(ExchangeRequestSchema, f.data), f.data.byteLength, reply);
     });
+    stream.on("end", () => stream.end());
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, sizes, close: () => server.close() };
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 describe("a link to a worker with a small message limit", () => {
   it("writes the calls of one turn in messages within the limit, and refuses calls that cannot fit", async () => {
     const limit = 60_000;
-    const worker = await limitedLink(limit);
-    const session = http2.connect(`http://${worker.address}`);
+    const sizes: number[] = [];
+    const worker = await fakeLinkWorker(
+      (req, size, reply) => {
+        sizes.push(size);
+        reply(req.calls.map((c) => ({ id: c.id })));
+      },
+      { [LINK_MAX_MESSAGE_HEADER]: String(limit) },
+    );
     try {
-      const link = new WorkerLink(session);
-      await waitFor(async () => link.state === "open", "the link opens");
-      const headers = { ":path": "/agentos.model.v1.ModelService/Complete", "x-tag": "t".repeat(1000) };
-      const body = encodeFrame(0, new Uint8Array(20_000));
-      expect(link.call(headers, true, 59_000)).toBeUndefined(); // the request fits, not with its metadata
-      // Eight calls in the same turn: 168 KB together.
-      const calls = Array.from({ length: 8 }, () => link.call(headers, true, body.byteLength));
-      expect(calls.every((c) => c !== undefined)).toBe(true); // each one fits
-      for (const c of calls) c!.end(body);
-      await Promise.all(calls.map(async (c) => { for await (const _ of c!); }));
-      expect(worker.sizes.length).toBeGreaterThan(1);
-      for (const size of worker.sizes) expect(size).toBeLessThanOrEqual(limit / 2);
+      await withLink(worker.address, async (link) => {
+        const headers = { ":path": "/agentos.model.v1.ModelService/Complete", "x-tag": "t".repeat(1000) };
+        const body = encodeFrame(0, new Uint8Array(20_000));
+        expect(link.call(headers, true, 59_000)).toBeUndefined(); // the request fits, not with its metadata
+        // Eight calls in the same turn: 168 KB together.
+        const calls = Array.from({ length: 8 }, () => link.call(headers, true, body.byteLength));
+        expect(calls.every((c) => c !== undefined)).toBe(true); // each one fits
+        for (const c of calls) c!.end(body);
+        await Promise.all(calls.map(async (c) => { for await (const _ of c!); }));
+        expect(sizes.length).toBeGreaterThan(1);
+        for (const size of sizes) expect(size).toBeLessThanOrEqual(limit / 2);
+      });
     } finally {
-      session.destroy();
       worker.close();
     }
   });
@@ -283,22 +254,38 @@ describe("a LinkStream's credits", () => {
     const count = 1000;
     const size = 100; // 100 KB in all: more than the window, so the stream needs the credits to go on
     const total = count * size;
-    // Once the reader has taken everything, less than one step is left uncredited.
-    const worker = await streamingLink(count, size, total - LINK_CREDIT_THRESHOLD + 1);
-    const session = http2.connect(`http://${worker.address}`);
+    // The fake worker keeps to the call's window (as the real one does), and ends the call once less than
+    // one step is left uncredited, as it is once the reader has taken everything.
+    const credits: number[] = [];
+    let id: bigint | undefined;
+    let window = LINK_WINDOW;
+    let sent = 0;
+    let done = false;
+    const worker = await fakeLinkWorker((req, _size, reply) => {
+      for (const c of req.credits) {
+        credits.push(c.bytes);
+        window += c.bytes;
+      }
+      id ??= req.calls[0]?.id;
+      if (id === undefined || done) return;
+      for (; sent < count && window > 0; sent++, window -= size) reply([{ id, response: new Uint8Array(size), more: true }]);
+      if (sent === count && credits.reduce((a, c) => a + c, 0) > total - LINK_CREDIT_THRESHOLD) {
+        done = true;
+        reply([{ id }]);
+      }
+    });
     try {
-      const link = new WorkerLink(session);
-      await waitFor(async () => link.state === "open", "the link opens");
-      const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false, 5)!;
-      call.end(encodeFrame(0, new Uint8Array(0)));
-      let bytes = 0;
-      for await (const chunk of call) bytes += (chunk as Buffer).byteLength;
-      expect(bytes).toBe(count * (size + 5));
-      expect(worker.credits.length).toBeLessThanOrEqual(Math.floor(total / LINK_CREDIT_THRESHOLD));
-      for (const c of worker.credits) expect(c).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
-      expect(worker.credits.reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(total);
+      await withLink(worker.address, async (link) => {
+        const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false, 5)!;
+        call.end(encodeFrame(0, new Uint8Array(0)));
+        let bytes = 0;
+        for await (const chunk of call) bytes += (chunk as Buffer).byteLength;
+        expect(bytes).toBe(count * (size + 5));
+        expect(credits.length).toBeLessThanOrEqual(Math.floor(total / LINK_CREDIT_THRESHOLD));
+        for (const c of credits) expect(c).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
+        expect(credits.reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(total);
+      });
     } finally {
-      session.destroy();
       worker.close();
     }
   });
