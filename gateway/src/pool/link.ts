@@ -9,14 +9,14 @@
  * calls relayed in the same turn of the event loop go out together, and the worker answers with whatever
  * is ready together (results, and the tokens of many streams) in one message (workers/runtime/link.py).
  *
- * The relays do not know the difference: {@link WorkerLink.call} returns a {@link LinkStream}, which
- * behaves as the call's `ClientHttp2Stream` would (the `response` headers, each enveloped message as
- * `data`, `trailers`, `end`, `close`; `rstCode` REFUSED_STREAM when the worker did not run the call;
- * `close(code)` to cancel; `pause()` holds a server stream back through per-call credits). What a call
- * keeps: method, request bytes, metadata, deadline (grpc-timeout), cancellation, status with message
- * and trailers, and flow control. Only unary and server-streaming calls with one uncompressed request of
- * at most {@link LINK_MAX_REQUEST_BYTES} go on the link ({@link linkable}); the rest keep their own
- * streams.
+ * The relays do not know the difference: {@link WorkerLink.call} returns a {@link LinkStream}, which is
+ * an `UpstreamStream` (upstream/open.ts) as the call's `ClientHttp2Stream` is: the `response` headers,
+ * each enveloped message as `data`, `trailers`, `end`, `close`; `rstCode` REFUSED_STREAM when the
+ * worker did not run the call; `close(code)` to cancel; `pause()` holds a server stream back through
+ * per-call credits. What a call keeps: method, request bytes, metadata, deadline (grpc-timeout),
+ * cancellation, status with message and trailers, and flow control. Only unary and server-streaming
+ * calls with one uncompressed request of at most {@link LINK_MAX_REQUEST_BYTES} go on the link
+ * ({@link linkable}); the rest keep their own streams.
  *
  * A link opens with the connection. Until the worker confirms it (its response header
  * {@link LINK_HEADER}), and for good on a connection to a server that does not serve it (a trailers-only
@@ -161,14 +161,13 @@ export class LinkStream extends Readable {
   }
 
   /** Sends the call: `body` is its one enveloped request message. */
-  end(body?: unknown): this {
+  end(body: Uint8Array): this {
     if (this.ended) return this;
     this.ended = true;
-    const data = body as Buffer;
     const timeout = parseGrpcTimeout(this.headers["grpc-timeout"] as string | undefined);
     const call = create(LinkCallSchema, {
       method: String(this.headers[":path"]),
-      request: data.subarray(5),
+      request: body.subarray(5),
       timeoutUs: timeout === undefined ? 0n : BigInt(Math.max(1, Math.round(timeout * 1000))),
       metadata: metadataOf(this.headers),
       window: this.unary ? 0 : LINK_WINDOW,

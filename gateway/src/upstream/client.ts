@@ -5,13 +5,13 @@
  * protocol can put them where it carries them.
  */
 import { gunzipSync } from "node:zlib";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
+import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFrame, FrameFlagsError, FrameSplitter, FLAG_COMPRESSED, FrameTooLargeError } from "../grpc/frames.js";
 import type { Frame } from "../grpc/frames.js";
 import { copyResponseMetadata, forwardableRequestHeader, formatGrpcTimeout } from "../grpc/headers.js";
 import { endedInsideMessage, statusFromTrailers, statusToError } from "../grpc/status.js";
-import { openUpstream } from "./open.js";
+import { openUpstream, openUpstreamStreaming } from "./open.js";
 import type { UpstreamCall } from "./open.js";
 import { effectiveTimeout } from "./route.js";
 import type { Route } from "./route.js";
@@ -75,8 +75,14 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
   const headers = upstreamHeaders(route, opts);
   const single = requests instanceof Uint8Array;
   let opened: { call: UpstreamCall; response: Promise<IncomingHttpHeaders> };
+  // Requests the client streams go on a stream of their own, written as they come.
+  let streamed: UpstreamCall<ClientHttp2Stream> | undefined;
   try {
-    opened = await openUpstream(route, headers, { body: single ? encodeFrame(0, requests) : undefined, signal: opts.signal });
+    if (single) opened = await openUpstream(route, headers, encodeFrame(0, requests), { signal: opts.signal });
+    else {
+      const s = openUpstreamStreaming(route, headers);
+      [opened, streamed] = [s, s.call];
+    }
   } catch (e) {
     throw toError(e, opts);
   }
@@ -86,8 +92,8 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
   opts.signal.addEventListener("abort", onAbort, { once: true });
   // A failure reading the client's requests (e.g. one too large) is the call's error, not the cancel it causes.
   let requestError: ConnectError | undefined;
-  if (!single) {
-    void pump(requests, call).then((e) => {
+  if (!single && streamed !== undefined) {
+    void pump(requests, streamed).then((e) => {
       requestError = e;
     });
   }
@@ -125,7 +131,7 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
       trailers = t;
     });
     try {
-      for await (const chunk of up as AsyncIterable<Buffer>) {
+      for await (const chunk of up) {
         let frames: Frame[];
         let tooLarge: FrameTooLargeError | undefined;
         try {
@@ -179,7 +185,7 @@ export async function callUpstream(route: Route, opts: CallOptions, requests: Ui
 }
 
 /** Writes the client's requests upstream; resolves with the error that stopped it, if any. */
-async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall): Promise<ConnectError | undefined> {
+async function pump(requests: AsyncIterable<Uint8Array>, call: UpstreamCall<ClientHttp2Stream>): Promise<ConnectError | undefined> {
   const up = call.stream;
   try {
     for await (const m of requests) {

@@ -13,6 +13,7 @@
  * Every opened call holds a lease on its replica; {@link UpstreamCall.finish} returns it exactly once with
  * what the replica's breaker should learn.
  */
+import type { EventEmitter } from "node:events";
 import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -24,8 +25,43 @@ import type { Route } from "./route.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
-/** An upstream call whose response headers have arrived (or, for streamed requests, just opened). */
-export class UpstreamCall {
+/**
+ * What the relays use of an upstream call's stream. An HTTP/2 stream to the worker is one, and so is a
+ * call on the worker's link (`LinkStream`, pool/link.ts), which emits the same events: 'response' with
+ * the headers, 'data' with each enveloped message, 'trailers', 'end', 'close'; and `rstCode` says how
+ * it was cut short.
+ */
+export interface UpstreamStream extends EventEmitter {
+  /** Set once the call has left the gateway (the HTTP/2 stream id, or the call's id on the link). */
+  readonly id?: number | undefined;
+  /** The HTTP/2 code the call was reset with, once it is closed. */
+  readonly rstCode: number | undefined;
+  readonly closed: boolean;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  /** Cuts the call short with an HTTP/2 code (the relays send NGHTTP2_CANCEL). */
+  close(code: number): void;
+  /** Sends the whole request (one enveloped message) and half-closes. */
+  end(body: Uint8Array): this;
+  pause(): this;
+  resume(): this;
+  /** The response's bytes as they come (the decoding path reads them this way). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer>;
+  on(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders, flags: number) => void): this;
+  on(event: "data", listener: (chunk: Buffer) => void): this;
+  on(event: "end" | "close", listener: () => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  once(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders, flags: number) => void): this;
+  once(event: "data", listener: (chunk: Buffer) => void): this;
+  once(event: "end" | "close", listener: () => void): this;
+  once(event: "error", listener: (err: Error) => void): this;
+}
+
+/**
+ * An upstream call whose response headers have arrived (or, for streamed requests, just opened). Calls
+ * whose requests the gateway streams (client- and bidi-streaming) are always HTTP/2 streams (`S`).
+ */
+export class UpstreamCall<S extends UpstreamStream = UpstreamStream> {
   private done = false;
   /** Set when the worker's trailers (or a trailers-only response) were received. */
   gotStatus = false;
@@ -36,7 +72,7 @@ export class UpstreamCall {
     this.lastError = e;
   };
 
-  constructor(readonly stream: http2.ClientHttp2Stream, readonly lease: Lease) {
+  constructor(readonly stream: S, readonly lease: Lease) {
     releaseOnClose(stream);
   }
 
@@ -61,8 +97,6 @@ export function transportError(route: Route, replica: Replica, err: Error | unde
 }
 
 interface OpenOptions {
-  /** The whole request body (one enveloped message) for unary and server-streaming methods: enables retries. */
-  body?: Buffer;
   /** The client's cancellation (the decoding path); the raw relay uses `isCancelled` and `onStream`. */
   signal?: AbortSignal;
   /** Polled before each attempt: true when the client has gone away. */
@@ -115,10 +149,9 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
         tryOnce();
       } else done(err);
     };
-    let stream: http2.ClientHttp2Stream;
+    let stream: UpstreamStream;
     try {
-      // A LinkStream behaves as the call's ClientHttp2Stream for everything the relays use (pool/link.ts).
-      stream = ((onLink ? replica.linkCall(headers, kind === "unary", body.byteLength) : undefined) as unknown as http2.ClientHttp2Stream | undefined) ?? replica.request(headers, { endStream: false });
+      stream = (onLink ? replica.linkCall(headers, kind === "unary", body.byteLength) : undefined) ?? replica.request(headers, { endStream: false });
     } catch (e) {
       lease.release("refused");
       return retryOrFail(true, transportError(route, replica, e as Error, undefined));
@@ -175,7 +208,7 @@ export function openUpstreamBuffered(route: Route, headers: OutgoingHttpHeaders,
  * Opens a call whose requests the caller streams (client- and bidi-streaming): no retry is possible once
  * writing starts. Resolves at once with the stream and a promise of its response headers.
  */
-export function openUpstreamStreaming(route: Route, headers: OutgoingHttpHeaders): { call: UpstreamCall; response: Promise<IncomingHttpHeaders> } {
+export function openUpstreamStreaming(route: Route, headers: OutgoingHttpHeaders): { call: UpstreamCall<http2.ClientHttp2Stream>; response: Promise<IncomingHttpHeaders> } {
   route.pool.budget.recordCall();
   const lease = route.pool.pick();
   const replica = lease.replica;
@@ -196,20 +229,14 @@ export function openUpstreamStreaming(route: Route, headers: OutgoingHttpHeaders
   return { call, response };
 }
 
-/** Promise form of both, used by the decoding path. */
+/** Promise form of {@link openUpstreamBuffered}, used by the decoding path. */
 export function openUpstream(
   route: Route,
   headers: OutgoingHttpHeaders,
+  body: Buffer,
   opts: OpenOptions,
 ): Promise<{ call: UpstreamCall; response: Promise<IncomingHttpHeaders> }> {
-  if (opts.body === undefined) {
-    try {
-      return Promise.resolve(openUpstreamStreaming(route, headers));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
   return new Promise((resolve, reject) =>
-    openUpstreamBuffered(route, headers, opts.body!, opts, (err, call, h) => (err !== undefined ? reject(err) : resolve({ call: call!, response: Promise.resolve(h!) }))),
+    openUpstreamBuffered(route, headers, body, opts, (err, call, h) => (err !== undefined ? reject(err) : resolve({ call: call!, response: Promise.resolve(h!) }))),
   );
 }
