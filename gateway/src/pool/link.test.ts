@@ -249,6 +249,44 @@ describe("a link to a worker with a small message limit", () => {
   });
 });
 
+describe("a link to a worker with a small message limit, cancelling many calls at once", () => {
+  it("writes the turn's cancellations in messages within the limit", async () => {
+    const limit = 2_000;
+    const n = 1_500;
+    const sizes: number[] = [];
+    let received = 0;
+    let cancelled = 0;
+    const worker = await fakeLinkWorker(
+      (req, size) => {
+        // No results: every call stays in flight until the gateway cancels it.
+        sizes.push(size);
+        received += req.calls.length;
+        cancelled += req.cancelled.length;
+      },
+      { [LINK_MAX_MESSAGE_HEADER]: String(limit) },
+    );
+    try {
+      await withLink(worker.address, async (link) => {
+        const body = encodeFrame(0, new Uint8Array(2));
+        const calls = Array.from({ length: n }, () => link.call({ ":path": "/agentos.model.v1.ModelService/Complete" }, true, body.byteLength)!);
+        for (const c of calls) {
+          c.on("error", () => {});
+          c.end(body);
+        }
+        await waitFor(async () => received === n, "the worker has every call");
+        // In one turn: 1,500 cancellations, at least 2 bytes each.
+        for (const c of calls) c.close(http2.constants.NGHTTP2_CANCEL);
+        await waitFor(async () => cancelled === n, "the worker has every cancellation");
+        expect(sizes.length).toBeGreaterThan(2);
+        for (const size of sizes) expect(size).toBeLessThanOrEqual(limit);
+        expect(link.state).toBe("open");
+      });
+    } finally {
+      worker.close();
+    }
+  });
+});
+
 describe("a LinkStream's credits", () => {
   it("go back in steps of half the window as the reader takes messages, not one per message", async () => {
     const count = 1000;

@@ -64,6 +64,10 @@ const MAX_BATCH_BYTES = 256 * 1024;
 const CALL_ROOM = 48;
 /** Room a metadata entry needs besides its key and value (its tags and lengths, at most 11 bytes). */
 const ENTRY_ROOM = 12;
+/** Room a credit takes in a calls message (its tag and length, the call's id and the bytes: at most 18). */
+const CREDIT_ROOM = 20;
+/** Room a cancellation takes in a calls message (a packed id of at most 10 bytes, and its share of the field's tag and length). */
+const CANCEL_ROOM = 12;
 /** Largest results message accepted from a worker. */
 const MAX_RESULTS_BYTES = 64 << 20;
 
@@ -297,6 +301,8 @@ export class WorkerLink {
   private messageLimit = Number.POSITIVE_INFINITY;
   private cancelled: bigint[] = [];
   private credits: LinkCredit[] = [];
+  /** About the bytes the pending credits and cancellations take (more, never less). */
+  private controlBytes = 0;
   private scheduled = false;
   private readonly splitter = new FrameSplitter(MAX_RESULTS_BYTES);
 
@@ -385,8 +391,9 @@ export class WorkerLink {
   /**
    * @internal Queues a call of about `bytes` for the next write (this turn of the event loop). The calls
    * of one message stay within {@link MAX_BATCH_BYTES} and half the worker's limit (as the worker keeps
-   * its results messages; the rest is room for the turn's credits and cancellations): a call that would
-   * take them over goes in the next message, alone if it is larger.
+   * its results messages; the rest is room for the turn's credits and cancellations), and the whole
+   * message within the limit: a call that would take it over goes in the next message, alone if it is
+   * larger than the half.
    */
   submit(stream: LinkStream, call: LinkCall, bytes: number): void {
     if (this.state === "closed") {
@@ -395,7 +402,8 @@ export class WorkerLink {
     }
     const limit = Math.min(MAX_BATCH_BYTES, this.messageLimit / 2);
     // A call that would take the message over goes in the next one, with no credits or cancellations beside it.
-    if (this.queuedBytes + bytes > limit && (this.queued.length > 0 || this.credits.length > 0 || this.cancelled.length > 0)) this.flush();
+    const over = this.queuedBytes + bytes > limit || this.queuedBytes + this.controlBytes + bytes > this.messageLimit;
+    if (over && (this.queued.length > 0 || this.credits.length > 0 || this.cancelled.length > 0)) this.flush();
     this.queued.push({ stream, call, bytes });
     this.queuedBytes += bytes;
     if (this.queuedBytes >= limit) this.flush();
@@ -413,6 +421,7 @@ export class WorkerLink {
       return;
     }
     if (this.inFlight.delete(stream.id)) {
+      this.makeRoom(CANCEL_ROOM);
       this.cancelled.push(BigInt(stream.id));
       this.schedule();
       this.finishIfIdle();
@@ -422,8 +431,18 @@ export class WorkerLink {
   /** @internal The reader of `stream` took `bytes` of its messages: the worker may send as many more. */
   credit(stream: LinkStream, bytes: number): void {
     if (stream.id === undefined || !this.inFlight.has(stream.id)) return;
+    this.makeRoom(CREDIT_ROOM);
     this.credits.push(create(LinkCreditSchema, { id: BigInt(stream.id), bytes }));
     this.schedule();
+  }
+
+  /**
+   * Counts a credit or cancellation of about `bytes` into the pending message, writing what is pending
+   * first when it would take the message over the worker's limit.
+   */
+  private makeRoom(bytes: number): void {
+    if (this.queuedBytes + this.controlBytes + bytes > this.messageLimit) this.flush();
+    this.controlBytes += bytes;
   }
 
   private schedule(): void {
@@ -441,6 +460,7 @@ export class WorkerLink {
       this.refuseQueued();
       this.cancelled = [];
       this.credits = [];
+      this.controlBytes = 0;
       return;
     }
     const calls: LinkCall[] = [];
@@ -456,6 +476,7 @@ export class WorkerLink {
     this.queuedBytes = 0;
     this.cancelled = [];
     this.credits = [];
+    this.controlBytes = 0;
     this.stream.write(encodeFrame(0, toBinary(ExchangeRequestSchema, msg)));
   }
 
