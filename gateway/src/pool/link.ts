@@ -64,7 +64,7 @@ const MAX_BATCH_BYTES = 256 * 1024;
 const CALL_ROOM = 48;
 /** Room a metadata entry needs besides its key and value (its tags and lengths, at most 11 bytes). */
 const ENTRY_ROOM = 12;
-/** Room a credit takes in a calls message (its tag and length, the call's id and the bytes: at most 18). */
+/** Room a credit takes in a calls message (its tag and length, the call's id and the bytes: at most 19). */
 const CREDIT_ROOM = 20;
 /** Room a cancellation takes in a calls message (a packed id of at most 10 bytes, and its share of the field's tag and length). */
 const CANCEL_ROOM = 12;

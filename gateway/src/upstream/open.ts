@@ -13,7 +13,6 @@
  * Every opened call holds a lease on its replica; {@link UpstreamCall.finish} returns it exactly once with
  * what the replica's breaker should learn.
  */
-import type { EventEmitter } from "node:events";
 import * as http2 from "node:http2";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -31,7 +30,7 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
  * the headers, 'data' with each enveloped message, 'trailers', 'end', 'close'; and `rstCode` says how
  * it was cut short.
  */
-export interface UpstreamStream extends EventEmitter {
+export interface UpstreamStream {
   /** Set once the call has left the gateway (the HTTP/2 stream id, or the call's id on the link). */
   readonly id?: number | undefined;
   /** The HTTP/2 code the call was reset with, once it is closed. */
@@ -47,14 +46,16 @@ export interface UpstreamStream extends EventEmitter {
   resume(): this;
   /** The response's bytes as they come (the decoding path reads them this way). */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer>;
-  on(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders, flags: number) => void): this;
+  on(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders) => void): this;
   on(event: "data", listener: (chunk: Buffer) => void): this;
   on(event: "end" | "close", listener: () => void): this;
   on(event: "error", listener: (err: Error) => void): this;
-  once(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders, flags: number) => void): this;
+  once(event: "response" | "trailers", listener: (headers: IncomingHttpHeaders) => void): this;
   once(event: "data", listener: (chunk: Buffer) => void): this;
   once(event: "end" | "close", listener: () => void): this;
   once(event: "error", listener: (err: Error) => void): this;
+  removeListener(event: "close", listener: () => void): this;
+  removeAllListeners(): this;
 }
 
 /**
