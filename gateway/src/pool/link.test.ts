@@ -201,7 +201,7 @@ type Reply = (results: { id: bigint; response?: Uint8Array; more?: boolean }[]) 
  * calls message to `onMessage` (with its size, and `reply` to send results), and ends the link with OK
  * when the gateway half-closes it.
  */
-async function fakeLinkWorker(onMessage: (req: ExchangeRequest, size: number, reply: Reply) => void, headers: Record<string, string> = {}): Promise<{ address: string; close: () => void }> {
+async function fakeLinkWorker(onMessage: (req: ExchangeRequest, size: number, reply: Reply) => void, headers: Record<string, string>): Promise<{ address: string; close: () => void }> {
   const server = http2.createServer();
   server.on("stream", (stream, h) => {
     stream.on("error", () => {});
@@ -219,19 +219,31 @@ async function fakeLinkWorker(onMessage: (req: ExchangeRequest, size: number, re
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
+/** Runs `use` with a link to a {@link fakeLinkWorker} (with `onMessage` and `headers`), then stops the worker. */
+async function withFakeLinkWorker(
+  onMessage: (req: ExchangeRequest, size: number, reply: Reply) => void,
+  headers: Record<string, string>,
+  use: (link: WorkerLink) => Promise<void>,
+): Promise<void> {
+  const worker = await fakeLinkWorker(onMessage, headers);
+  try {
+    await withLink(worker.address, use);
+  } finally {
+    worker.close();
+  }
+}
+
 describe("a link to a worker with a small message limit", () => {
   it("writes the calls of one turn in messages within the limit, and refuses calls that cannot fit", async () => {
     const limit = 60_000;
     const sizes: number[] = [];
-    const worker = await fakeLinkWorker(
+    await withFakeLinkWorker(
       (req, size, reply) => {
         sizes.push(size);
         reply(req.calls.map((c) => ({ id: c.id })));
       },
       { [LINK_MAX_MESSAGE_HEADER]: String(limit) },
-    );
-    try {
-      await withLink(worker.address, async (link) => {
+      async (link) => {
         const headers = { ":path": "/agentos.model.v1.ModelService/Complete", "x-tag": "t".repeat(1000) };
         const body = encodeFrame(0, new Uint8Array(20_000));
         expect(link.call(headers, true, 59_000)).toBeUndefined(); // the request fits, not with its metadata
@@ -242,21 +254,17 @@ describe("a link to a worker with a small message limit", () => {
         await Promise.all(calls.map(async (c) => { for await (const _ of c!); }));
         expect(sizes.length).toBeGreaterThan(1);
         for (const size of sizes) expect(size).toBeLessThanOrEqual(limit / 2);
-      });
-    } finally {
-      worker.close();
-    }
+      },
+    );
   });
-});
 
-describe("a link to a worker with a small message limit, with many credits or cancellations in one turn", () => {
   it("writes a turn's cancellations in messages within the limit", async () => {
     const limit = 2_000;
     const n = 1_500;
     const sizes: number[] = [];
     let received = 0;
     let cancelled = 0;
-    const worker = await fakeLinkWorker(
+    await withFakeLinkWorker(
       (req, size) => {
         // No results: every call stays in flight until the gateway cancels it.
         if (req.cancelled.length > 0) sizes.push(size);
@@ -264,9 +272,7 @@ describe("a link to a worker with a small message limit, with many credits or ca
         cancelled += req.cancelled.length;
       },
       { [LINK_MAX_MESSAGE_HEADER]: String(limit) },
-    );
-    try {
-      await withLink(worker.address, async (link) => {
+      async (link) => {
         const body = encodeFrame(0, new Uint8Array(2));
         const calls = Array.from({ length: n }, () => link.call({ ":path": "/agentos.model.v1.ModelService/Complete" }, true, body.byteLength)!);
         for (const c of calls) {
@@ -280,10 +286,8 @@ describe("a link to a worker with a small message limit, with many credits or ca
         expect(sizes.length).toBeGreaterThan(1);
         for (const size of sizes) expect(size).toBeLessThanOrEqual(limit);
         expect(link.state).toBe("open");
-      });
-    } finally {
-      worker.close();
-    }
+      },
+    );
   });
 
   it("writes a turn's credits in messages within the limit", async () => {
@@ -292,7 +296,7 @@ describe("a link to a worker with a small message limit, with many credits or ca
     const sizes: number[] = [];
     const ids: bigint[] = [];
     let credits = 0;
-    const worker = await fakeLinkWorker(
+    await withFakeLinkWorker(
       (req, size, reply) => {
         if (req.credits.length > 0) sizes.push(size);
         credits += req.credits.length;
@@ -303,9 +307,7 @@ describe("a link to a worker with a small message limit, with many credits or ca
         if (req.credits.length > 0 && credits === n) reply(ids.map((id) => ({ id })));
       },
       { [LINK_MAX_MESSAGE_HEADER]: String(limit) },
-    );
-    try {
-      await withLink(worker.address, async (link) => {
+      async (link) => {
         const body = encodeFrame(0, new Uint8Array(2));
         const calls = Array.from({ length: n }, () => link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false, body.byteLength)!);
         const ends = calls.map(async (c) => {
@@ -318,10 +320,8 @@ describe("a link to a worker with a small message limit, with many credits or ca
         expect(credits).toBe(n);
         expect(sizes.length).toBeGreaterThan(1);
         for (const size of sizes) expect(size).toBeLessThanOrEqual(limit);
-      });
-    } finally {
-      worker.close();
-    }
+      },
+    );
   });
 });
 
@@ -337,21 +337,22 @@ describe("a LinkStream's credits", () => {
     let window = LINK_WINDOW;
     let sent = 0;
     let done = false;
-    const worker = await fakeLinkWorker((req, _size, reply) => {
-      for (const c of req.credits) {
-        credits.push(c.bytes);
-        window += c.bytes;
-      }
-      id ??= req.calls[0]?.id;
-      if (id === undefined || done) return;
-      for (; sent < count && window > 0; sent++, window -= size) reply([{ id, response: new Uint8Array(size), more: true }]);
-      if (sent === count && credits.reduce((a, c) => a + c, 0) > total - LINK_CREDIT_THRESHOLD) {
-        done = true;
-        reply([{ id }]);
-      }
-    });
-    try {
-      await withLink(worker.address, async (link) => {
+    await withFakeLinkWorker(
+      (req, _size, reply) => {
+        for (const c of req.credits) {
+          credits.push(c.bytes);
+          window += c.bytes;
+        }
+        id ??= req.calls[0]?.id;
+        if (id === undefined || done) return;
+        for (; sent < count && window > 0; sent++, window -= size) reply([{ id, response: new Uint8Array(size), more: true }]);
+        if (sent === count && credits.reduce((a, c) => a + c, 0) > total - LINK_CREDIT_THRESHOLD) {
+          done = true;
+          reply([{ id }]);
+        }
+      },
+      {},
+      async (link) => {
         const call = link.call({ ":path": "/agentos.model.v1.ModelService/Generate" }, false, 5)!;
         call.end(encodeFrame(0, new Uint8Array(0)));
         let bytes = 0;
@@ -360,10 +361,8 @@ describe("a LinkStream's credits", () => {
         expect(credits.length).toBeLessThanOrEqual(Math.floor(total / LINK_CREDIT_THRESHOLD));
         for (const c of credits) expect(c).toBeGreaterThanOrEqual(LINK_CREDIT_THRESHOLD);
         expect(credits.reduce((a, c) => a + c, 0)).toBeLessThanOrEqual(total);
-      });
-    } finally {
-      worker.close();
-    }
+      },
+    );
   });
 });
 
