@@ -63,11 +63,13 @@ HandlerLookup = Callable[[str], "grpc.RpcMethodHandler | None"]
 class LinkContext:
     """The part of ``grpc.aio.ServicerContext`` a handler uses, for a call carried on a link."""
 
-    __slots__ = ("_code", "_deadline", "_message", "_metadata", "_trailers")
+    __slots__ = ("_code", "_deadline", "_message", "_metadata", "_timeout", "_trailers")
 
     def __init__(self, metadata: Any, deadline: float | None) -> None:
         self._metadata = metadata
         self._deadline = deadline
+        #: The ``asyncio.timeout_at`` the call runs under, once it runs.
+        self._timeout: asyncio.Timeout | None = None
         self._code: grpc.StatusCode | None = None
         self._message = ""
         self._trailers: tuple[tuple[str, str | bytes], ...] = ()
@@ -80,9 +82,15 @@ class LinkContext:
         )
 
     def time_remaining(self) -> float | None:
-        """Seconds until the call's deadline, or None without one."""
+        """Seconds until the call's deadline, or None without one; 0 once the deadline has cut it short.
+
+        The event loop may fire the deadline's timer up to a millisecond early: a call cancelled by its
+        deadline must read 0 here all the same (the call guard counts it DEADLINE_EXCEEDED by this).
+        """
         if self._deadline is None:
             return None
+        if self._timeout is not None and self._timeout.expired():
+            return 0.0
         return max(0.0, self._deadline - asyncio.get_running_loop().time())
 
     def code(self) -> grpc.StatusCode | None:
@@ -270,7 +278,7 @@ class _Link:
             if deadline is None:
                 response = await behavior(request, context)
             else:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(deadline) as context._timeout:
                     response = await behavior(request, context)
             code = context.code()
             if code is not None and code != grpc.StatusCode.OK:
