@@ -50,6 +50,14 @@ class WorkerArgumentParser:
             "--port", type=int, default=default_port, help="gRPC port; 0 picks a free one", group=runtime
         )
         self.add(
+            "--link-port",
+            type=int,
+            default=0,
+            help="port of the gateway's link socket (the worker link without grpc core; the gateway "
+            "learns it from the link stream); 0 picks a free one, -1 = off (the link stays on the gRPC port)",
+            group=runtime,
+        )
+        self.add(
             "--metrics-port",
             type=int,
             default=0,

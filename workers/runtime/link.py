@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -320,8 +320,12 @@ class _Link:
             self.result(result)
         self._maybe_end()
 
-    async def write_results(self, context: grpc.aio.ServicerContext) -> None:
-        """Writes results as they come, all that are waiting in one message (up to ``max_batch_bytes``)."""
+    async def write_results(self, send: Callable[[link_pb2.ExchangeResponse], Awaitable[None]]) -> None:
+        """Sends results as they come, all that are waiting in one message (up to ``max_batch_bytes``).
+
+        ``send`` writes one message and returns once the transport takes more (``context.write`` on the
+        ``Exchange`` stream, or the link socket's writer).
+        """
         while True:
             await self.wake.wait()
             self.wake.clear()
@@ -337,7 +341,7 @@ class _Link:
                     taken += 1
                 out.results.extend(self.results[:taken])
                 del self.results[:taken]
-                await context.write(out)
+                await send(out)
             if self.ended.is_set() and not self.results:
                 return
 
@@ -366,6 +370,13 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
         self.max_message_bytes = max_message_bytes
         self._links: set[_Link] = set()
         self._closing = False
+        #: Response headers ``Exchange`` adds to its own (the link socket's port, once it listens).
+        self.extra_headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def closing(self) -> bool:
+        """Whether the worker drains: new links take no calls."""
+        return self._closing
 
     def close(self) -> None:
         """Drain: every link takes no new call and ends once its calls have their results."""
@@ -383,7 +394,7 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
         # The gateway sends calls once these headers confirm the link (a server without it answers
         # UNIMPLEMENTED, and a proxy that answers any path does not send the header).
         await context.send_initial_metadata(
-            ((LINK_HEADER, "1"), (LINK_MAX_MESSAGE_HEADER, str(self.max_message_bytes)))
+            ((LINK_HEADER, "1"), (LINK_MAX_MESSAGE_HEADER, str(self.max_message_bytes)), *self.extra_headers)
         )
 
         async def read() -> None:
@@ -394,7 +405,7 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
             link._maybe_end()
 
         reader = asyncio.ensure_future(read())
-        writer = asyncio.ensure_future(link.write_results(context))
+        writer = asyncio.ensure_future(link.write_results(context.write))
         try:
             # The writer ends the exchange (once every call taken has its result); the reader only when
             # the stream fails, or by ending normally when the gateway half-closes.

@@ -28,6 +28,7 @@ from workers.runtime.handlers import WrappingServer
 from workers.runtime.health import SERVING, HealthServicer
 from workers.runtime.link import SERVICE as LINK_SERVICE
 from workers.runtime.link import LinkServicer
+from workers.runtime.link_socket import LinkSocketServer
 from workers.runtime.metrics import WORKER_INFO, MetricsServer
 
 log = logging.getLogger("workers.server")
@@ -86,6 +87,9 @@ class WorkerServer:
         # No grpc.aio interceptors (a chain of coroutines per call): every handler is wrapped once instead.
         self.server = grpc.aio.server(options=server_options(config))
         self.link: LinkServicer | None = None
+        self.link_socket: LinkSocketServer | None = None
+        #: The link socket's port once it listens (0: not listening).
+        self.link_port = 0
         self.metrics = MetricsServer(config.host, config.metrics_port)
         self.port = 0
         self._stopping = asyncio.Event()
@@ -113,6 +117,9 @@ class WorkerServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {address} (is the port in use?)")
         await self.server.start()
+        if self.config.link_port >= 0:
+            self.link_socket = LinkSocketServer(self.link)
+            self.link_port = await self.link_socket.start(self.config.host, self.config.link_port)
         for name in ["", *names]:
             await self.health.set(name, SERVING)
         self.metrics.start()
@@ -135,6 +142,8 @@ class WorkerServer:
         self._stopping.set()
         if self._signals > 1:
             asyncio.get_running_loop().create_task(self.server.stop(0))
+            if self.link_socket is not None:
+                self.link_socket.stop_now()
 
     async def wait_for_stop(self) -> None:
         """Returns once a signal asked the worker to stop."""
@@ -155,7 +164,14 @@ class WorkerServer:
             self.link.close()
         started = time.monotonic()
         in_flight = self.tracker.in_flight
-        await self.server.stop(self.config.grace_period)
+        if self.link_socket is not None:
+            self.link_socket.close()
+            await asyncio.gather(
+                self.server.stop(self.config.grace_period),
+                self.link_socket.wait_closed(self.config.grace_period),
+            )
+        else:
+            await self.server.stop(self.config.grace_period)
         log.info(
             "drained in %.2fs (%d call(s) were running when it began)", time.monotonic() - started, in_flight
         )
@@ -180,6 +196,8 @@ async def serve(
     port = await server.start()
     # Tests and tools read this line to learn a port chosen with --port 0.
     log.info("serving %s on %s:%d", ", ".join(s.name for s in services), config.host, port)
+    if server.link_port:
+        log.info("link socket on %s:%d", config.host, server.link_port)
     await server.wait_for_stop()
     await server.drain()
     if close is not None:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import queue
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from agentos.model.v1 import model_pb2, model_pb2_grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from workers.runtime.link import LinkServicer
+from workers.runtime.link_socket import END_FLAG, LINK_SOCKET_HEADER, PREFACE
 from workers.tests.conftest import WorkerProcess, wait_until
 
 COMPLETE = "/agentos.model.v1.ModelService/Complete"
@@ -105,9 +107,126 @@ class Link:
             return [model_pb2.GenerateResponse.FromString(m).text for m in self.streamed.get(call_id, [])]
 
 
+class LinkStatus:
+    """How a link socket ended: the status of its last frame (None when it ended with OK)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"LinkStatus({self.code}, {self.message!r})"
+
+
+def link_socket_port(channel: grpc.Channel) -> int:
+    """The link socket's port, as a gateway learns it: from the headers of an ``Exchange``."""
+    call = link_pb2_grpc.WorkerLinkServiceStub(channel).Exchange(iter(()))
+    headers = dict(call.initial_metadata())
+    list(call)  # no calls: the worker ends it with OK
+    return int(headers[LINK_SOCKET_HEADER])
+
+
+def connect_link_socket(worker: WorkerProcess) -> socket.socket:
+    """A TCP connection to ``worker``'s link socket, past the preface both sides send."""
+    sock = socket.create_connection(("127.0.0.1", link_socket_port(worker.channel)), timeout=30)
+    sock.sendall(PREFACE)
+    assert _read_exactly(sock, len(PREFACE)) == PREFACE
+    return sock
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_frame(sock: socket.socket) -> tuple[int, bytes] | None:
+    """One frame from a link socket as (flags, message); None once the worker closed the connection."""
+    header = _read_exactly(sock, 5)
+    if len(header) < 5:
+        return None
+    size = int.from_bytes(header[1:], "big")
+    data = _read_exactly(sock, size)
+    assert len(data) == size, "the connection closed inside a frame"
+    return header[0], data
+
+
+def frame(message: bytes, flags: int = 0) -> bytes:
+    return bytes((flags,)) + len(message).to_bytes(4, "big") + message
+
+
+class SocketLink(Link):
+    """The same test link over the worker's link socket instead of an ``Exchange`` stream."""
+
+    def __init__(self, worker: WorkerProcess) -> None:
+        self.results = {}
+        self.streamed = {}
+        self.messages = 0
+        self.ended = False
+        self._cv = threading.Condition()
+        self.sock = connect_link_socket(worker)
+        self.sock.settimeout(None)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        ended: LinkStatus | None = LinkStatus(-1, "closed without a status frame")
+        while (got := read_frame(self.sock)) is not None:
+            flags, data = got
+            if flags == END_FLAG:
+                status = link_pb2.LinkResult.FromString(data)
+                ended = None if status.code == 0 else LinkStatus(status.code, status.message)
+                assert read_frame(self.sock) is None, "the worker wrote after its status frame"
+                break
+            response = link_pb2.ExchangeResponse.FromString(data)
+            with self._cv:
+                self.messages += 1
+                for r in response.results:
+                    if r.more:
+                        self.streamed.setdefault(r.id, []).append(r.response)
+                    else:
+                        self.results[r.id] = r
+                self._cv.notify_all()
+        with self._cv:
+            self.ended = ended  # type: ignore[assignment]
+            self._cv.notify_all()
+
+    def send(
+        self,
+        *calls: link_pb2.LinkCall,
+        cancelled: tuple[int, ...] = (),
+        credits: tuple[tuple[int, int], ...] = (),
+    ) -> None:
+        message = link_pb2.ExchangeRequest(
+            calls=calls,
+            cancelled=cancelled,
+            credits=[link_pb2.LinkCredit(id=i, bytes=n) for i, n in credits],
+        )
+        self.sock.sendall(frame(message.SerializeToString()))
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the worker closed it already
+
+
+@pytest.fixture(params=["stream", "socket"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every link test runs on the ``Exchange`` stream and on the link socket."""
+    return str(request.param)
+
+
+def open_link(worker: WorkerProcess, transport: str) -> Link:
+    return SocketLink(worker) if transport == "socket" else Link(worker.channel)
+
+
 @pytest.fixture
-def link(scripted_worker: WorkerProcess) -> Iterator[Link]:
-    one = Link(scripted_worker.channel)
+def link(scripted_worker: WorkerProcess, transport: str) -> Iterator[Link]:
+    one = open_link(scripted_worker, transport)
     yield one
     one.close()
 
@@ -184,8 +303,10 @@ def generate(call_id: int, script: dict, window: int = 0) -> link_pb2.LinkCall:
     return link_pb2.LinkCall(id=call_id, method=GENERATE, request=request, metadata=metadata, window=window)
 
 
-def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_worker: WorkerProcess) -> None:
-    link = Link(scripted_worker.channel)
+def test_a_server_stream_sends_its_messages_in_order_then_its_status(
+    scripted_worker: WorkerProcess, transport: str
+) -> None:
+    link = open_link(scripted_worker, transport)
     try:
         script = {"tokens": ["one", " two", " three"]}
         link.send(
@@ -206,8 +327,10 @@ def test_a_server_stream_sends_its_messages_in_order_then_its_status(scripted_wo
         link.close()
 
 
-def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_worker: WorkerProcess) -> None:
-    link = Link(scripted_worker.channel)
+def test_a_server_stream_waits_for_credits_when_its_window_is_used(
+    scripted_worker: WorkerProcess, transport: str
+) -> None:
+    link = open_link(scripted_worker, transport)
     try:
         token = "x" * 1000
         link.send(generate(1, {"tokens": [token] * 60}, window=10_000))
@@ -223,10 +346,10 @@ def test_a_server_stream_waits_for_credits_when_its_window_is_used(scripted_work
         link.close()
 
 
-def test_a_cancelled_stream_stops(scripted_worker: WorkerProcess) -> None:
+def test_a_cancelled_stream_stops(scripted_worker: WorkerProcess, transport: str) -> None:
     key = rpcs("CANCELLED", GENERATE)
     before = scripted_worker.metrics().get(key, 0)
-    link = Link(scripted_worker.channel)
+    link = open_link(scripted_worker, transport)
     try:
         link.send(generate(4, {"tokens": ["t"] * 100, "token_delay_ms": 50}))
         wait_until(lambda: len(link.texts(4)) >= 2)
@@ -274,12 +397,12 @@ def test_the_link_ends_ok_when_the_gateway_half_closes(link: Link) -> None:
     assert link.wait_ended() is None
 
 
-def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None:  # type: ignore[no-untyped-def]
+def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file, transport: str) -> None:  # type: ignore[no-untyped-def]
     worker = WorkerProcess(
         "model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "20"]
     )
     try:
-        link = Link(worker.channel)
+        link = open_link(worker, transport)
         link.send(complete(1, script={"tokens": ["still", " answered"], "token_delay_ms": 500}))
         wait_until(lambda: worker.metrics().get(IN_FLIGHT, 0) >= 1)
         worker.signal(signal.SIGTERM)
@@ -295,8 +418,10 @@ def test_drain_answers_the_calls_taken_and_refuses_the_rest(script_file) -> None
         worker.stop()
 
 
-def test_a_half_closed_link_stops_holding_its_streams_back(scripted_worker: WorkerProcess) -> None:
-    link = Link(scripted_worker.channel)
+def test_a_half_closed_link_stops_holding_its_streams_back(
+    scripted_worker: WorkerProcess, transport: str
+) -> None:
+    link = open_link(scripted_worker, transport)
     token = "z" * 1000
     link.send(generate(1, {"tokens": [token] * 40}, window=5_000))
     wait_until(lambda: len(link.texts(1)) >= 5)
@@ -374,3 +499,92 @@ def test_edge_statuses_and_small_message_limits_over_the_link() -> None:
         ("x-why", b"because")
     ]
     assert all(results[10 + i].code == 0 and len(results[10 + i].response) == 20_000 for i in range(10))
+
+
+def _status(sock: socket.socket) -> link_pb2.LinkResult:
+    """Reads frames until the worker's status frame; checks the connection closes after it."""
+    while (got := read_frame(sock)) is not None:
+        flags, data = got
+        if flags == END_FLAG:
+            assert read_frame(sock) is None, "the worker wrote after its status frame"
+            return link_pb2.LinkResult.FromString(data)
+    raise AssertionError("the link socket closed without a status frame")
+
+
+def test_the_link_socket_closes_a_connection_without_the_preface(scripted_worker: WorkerProcess) -> None:
+    port = link_socket_port(scripted_worker.channel)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")  # an HTTP/2 client, not a link
+        with pytest.raises(ConnectionResetError):
+            assert sock.recv(100) == b""  # reset or closed: either way nothing was answered
+            raise ConnectionResetError
+    # The worker serves on: a link opened afterwards answers.
+    link = SocketLink(scripted_worker)
+    try:
+        link.send(complete(1, script={"tokens": ["fine"]}))
+        assert model_pb2.CompleteResponse.FromString(link.result(1).response).text == "fine"
+    finally:
+        link.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "words"),
+    [
+        (frame(b"", flags=1), grpc.StatusCode.INTERNAL, "flags 1"),
+        (frame(b"\xff\xff\xff"), grpc.StatusCode.INTERNAL, "does not decode"),
+        ((64 << 20).to_bytes(5, "big"), grpc.StatusCode.RESOURCE_EXHAUSTED, "larger than max"),
+    ],
+    ids=["flags", "undecodable", "too-large"],
+)
+def test_a_link_socket_that_breaks_the_protocol_ends_with_a_status(
+    scripted_worker: WorkerProcess, data: bytes, code: grpc.StatusCode, words: str
+) -> None:
+    key = rpcs("CANCELLED")
+    before = scripted_worker.metrics().get(key, 0)
+    with connect_link_socket(scripted_worker) as sock:
+        # A call running when the link breaks is cancelled, as it is when its stream is reset.
+        sock.sendall(
+            frame(
+                link_pb2.ExchangeRequest(
+                    calls=[complete(1, script={"tokens": ["x"] * 50, "token_delay_ms": 100})]
+                ).SerializeToString()
+            )
+        )
+        wait_until(lambda: scripted_worker.metrics().get(IN_FLIGHT, 0) >= 1)
+        sock.sendall(data)
+        status = _status(sock)
+    assert status.code == code.value[0] and words in status.message
+    wait_until(lambda: scripted_worker.metrics().get(key, 0) == before + 1)
+
+
+def test_a_draining_worker_refuses_new_link_sockets_calls_and_ends_with_ok(script_file) -> None:  # type: ignore[no-untyped-def]
+    worker = WorkerProcess(
+        "model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "20"]
+    )
+    try:
+        link = SocketLink(worker)
+        link.send(complete(1, script={"tokens": ["kept"], "token_delay_ms": 500}))
+        wait_until(lambda: worker.metrics().get(IN_FLIGHT, 0) >= 1)
+        worker.signal(signal.SIGTERM)
+        wait_until(lambda: "draining" in worker.log)
+        link.send(complete(2, script={"tokens": ["too late"]}))
+        assert link.result(2).refused
+        assert model_pb2.CompleteResponse.FromString(link.result(1).response).text == "kept"
+        assert link.wait_ended() is None
+        assert worker.wait(30) == 0
+    finally:
+        worker.stop()
+
+
+def test_a_worker_with_the_link_socket_off_names_no_port(script_file) -> None:  # type: ignore[no-untyped-def]
+    worker = WorkerProcess(
+        "model", ["--backend", "scripted", "--script", str(script_file), "--link-port", "-1"]
+    )
+    try:
+        call = link_pb2_grpc.WorkerLinkServiceStub(worker.channel).Exchange(iter(()))
+        headers = dict(call.initial_metadata())
+        list(call)
+        assert headers["agentos-link"] == "1" and LINK_SOCKET_HEADER not in headers
+        assert "link socket on" not in worker.log
+    finally:
+        worker.stop()
