@@ -83,6 +83,12 @@ export interface PoolConfig {
    * stream per call.
    */
   link: boolean;
+  /**
+   * Move each worker link to the worker's link socket when the worker names one (the same messages on a
+   * plain TCP connection, without grpc core in the worker's path; see pool/link-socket.ts); it stays on
+   * its `Exchange` stream when the socket cannot be reached. Off: always on the stream.
+   */
+  linkSocket: boolean;
 }
 
 /** The whole gateway configuration. */
@@ -124,6 +130,7 @@ const DEFAULT_POOL: Omit<PoolConfig, "service" | "addresses"> = {
   keepAliveTimeoutMs: 20_000,
   maxCallsPerConnection: 0,
   link: true,
+  linkSocket: true,
 };
 
 /**
@@ -222,6 +229,7 @@ function poolFrom(service: string, raw: Raw, defaults: Omit<PoolConfig, "service
     keepAliveTimeoutMs: num(raw.keepAliveTimeoutMs, `${w}.keepAliveTimeoutMs`, defaults.keepAliveTimeoutMs),
     maxCallsPerConnection: num(raw.maxCallsPerConnection, `${w}.maxCallsPerConnection`, defaults.maxCallsPerConnection),
     link: bool(raw.link, `${w}.link`, defaults.link),
+    linkSocket: bool(raw.linkSocket, `${w}.linkSocket`, defaults.linkSocket),
   };
   if (pool.keepAliveIntervalMs > 0 && pool.keepAliveTimeoutMs < 1) throw new ConfigError(`${w}.keepAliveTimeoutMs: expected a number >= 1`);
   if (!Number.isInteger(pool.maxCallsPerConnection)) throw new ConfigError(`${w}.maxCallsPerConnection: expected a whole number`);

@@ -89,6 +89,8 @@ export interface ReplicaStats {
   linkCalls: number;
   /** Worker links open to the replica (one per connection whose worker serves the link). */
   linksOpen: number;
+  /** Of those, the links carried on the worker's link socket (pool/link-socket.ts). */
+  linkSocketsOpen: number;
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, "half-open": 2 };
@@ -180,6 +182,16 @@ export class GatewayMetrics {
         for (const x of replicas.values()) this.set({ service: x.service, replica: x.replica }, x.linksOpen);
       },
     });
+    new Gauge({
+      name: "agentos_gateway_replica_link_sockets_open",
+      help: "Of the worker links open to the replica, those on the worker's link socket (the others are on their Exchange stream).",
+      labelNames: ["service", "replica"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const x of replicas.values()) this.set({ service: x.service, replica: x.replica }, x.linkSocketsOpen);
+      },
+    });
     this.retries = new Counter({ name: "agentos_gateway_retries_total", help: "Calls retried on another replica.", labelNames: ["service"], registers: r });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "agentos_gateway_" });
   }
@@ -208,7 +220,7 @@ export class GatewayMetrics {
   replica(service: string, replica: string): ReplicaStats {
     const key = `${service}/${replica}`;
     let x = this.replicas.get(key);
-    if (!x) this.replicas.set(key, (x = { service, replica, outstanding: 0, outcomes: new Map(), linkCalls: 0, linksOpen: 0 }));
+    if (!x) this.replicas.set(key, (x = { service, replica, outstanding: 0, outcomes: new Map(), linkCalls: 0, linksOpen: 0, linkSocketsOpen: 0 }));
     return x;
   }
 

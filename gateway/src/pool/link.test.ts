@@ -78,13 +78,17 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
 });
 
-describe("unary calls on the worker link", () => {
+describe.each([
+  ["on the worker's link socket", true],
+  ["on the Exchange stream", false],
+])("unary calls on the worker link, %s", (_, linkSocket) => {
   let gw: Awaited<ReturnType<typeof gatewayFor>>;
   let direct: Client<typeof ModelService>;
   beforeAll(async () => {
-    gw = await gatewayFor([a.address]);
+    gw = await gatewayFor([a.address], { linkSocket });
     direct = createClient(ModelService, createGrpcTransport({ baseUrl: `http://${a.address}` }));
     await waitFor(async () => (await gw.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
+    expect(await gw.metric("agentos_gateway_replica_link_sockets_open")).toBe(linkSocket ? 1 : 0);
   });
 
   it.each(["grpc", "connect"] as const)("go on the link and answer as the worker does directly (%s)", async (protocol) => {
@@ -123,7 +127,7 @@ describe("unary calls on the worker link", () => {
     const n = 3000; // 3 MB of messages: far more than every buffer on the way holds
     const { worker: big, done } = await bigWorker(token, n);
     try {
-      const g = await gatewayFor([big.address]);
+      const g = await gatewayFor([big.address], { linkSocket });
       await waitFor(async () => (await g.metric("agentos_gateway_replica_links_open")) === 1, "the link opens");
       const generated = "agentos_model_tokens_generated_total";
       const stream = g.grpc.generate({ prompt: "hi", sampling: { maxTokens: n } })[Symbol.asyncIterator]();

@@ -23,8 +23,16 @@
  * UNIMPLEMENTED: any plain gRPC server), calls take their own streams. When the link stream fails, the
  * calls it carried fail as their streams would have (UNAVAILABLE, maybe run); calls not yet written are
  * refused (never run, safe to retry).
+ *
+ * When the worker's confirmation names a link socket ({@link LINK_SOCKET_HEADER}; pool/link-socket.ts),
+ * the link moves there before it opens: the same messages on a plain TCP connection, which spares the
+ * worker grpc core's completion and wake-up per message. Calls keep taking their own streams until the
+ * socket answers its preface (or fails: the link then opens on the `Exchange` stream as before), and
+ * the `Exchange` stream, which never carried a call, is half-closed. The socket link lives as long as its
+ * connection: a connection that fails cuts it, one that closes ends it gracefully.
  */
 import * as http2 from "node:http2";
+import type * as net from "node:net";
 import { Readable } from "node:stream";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -34,11 +42,13 @@ import {
   LinkCallSchema,
   LinkCreditSchema,
   LinkMetadataSchema,
+  LinkResultSchema,
 } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import type { LinkCall, LinkCredit, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
 import { parseGrpcTimeout } from "../grpc/headers.js";
 import { encodeGrpcMessage, statusFromTrailers } from "../grpc/status.js";
+import { LINK_END_FLAG, LINK_SOCKET_HEADER, linkSocketPort, openLinkSocket } from "./link-socket.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
@@ -285,12 +295,51 @@ export class LinkStream extends Readable {
 /** The link's state: opening (calls take their own streams), open, or closed for good on this connection. */
 export type LinkState = "opening" | "open" | "closed";
 
+/** What a {@link WorkerLink} writes to: the `Exchange` stream, or a link socket ({@link socketChannel}). */
+interface LinkChannel {
+  write(frame: Uint8Array): unknown;
+  /** Half-closes: no more calls, credits or cancellations. */
+  end(): unknown;
+  /** Cuts the link: the worker cancels its calls. */
+  close(code?: number): void;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  /** The HTTP/2 code a reset stream ended with (a socket has none). */
+  readonly rstCode?: number;
+}
+
+function socketChannel(sock: net.Socket): LinkChannel {
+  return {
+    write: (frame) => sock.write(frame),
+    end: () => sock.end(),
+    close: () => sock.destroy(),
+    get destroyed() {
+      return sock.destroyed;
+    },
+    get writableEnded() {
+      return sock.writableEnded;
+    },
+  };
+}
+
+/** How a {@link WorkerLink} opens. */
+export interface WorkerLinkOptions {
+  /** Moves to the worker's link socket when it names one (default true). */
+  socket?: boolean;
+  /** Time the link socket may take to connect and answer its preface (default 5,000 ms). */
+  socketTimeoutMs?: number;
+}
+
 /** The link of one connection. */
 export class WorkerLink {
   state: LinkState = "opening";
   /** Why the link closed: the error its calls in flight fail with, when they fail. */
   closedBecause = "";
-  private readonly stream: http2.ClientHttp2Stream;
+  private stream: LinkChannel;
+  /** Whether the link carries its calls on a link socket (false: on the `Exchange` stream). */
+  onSocket = false;
+  /** Why the link stayed on the `Exchange` stream though the worker named a link socket ("" otherwise). */
+  socketError = "";
   private nextId = 1;
   /** Calls written and not answered, by id. */
   private readonly inFlight = new Map<number, LinkStream>();
@@ -310,15 +359,20 @@ export class WorkerLink {
    * Opens the link on `session`. `onState` is told when the worker confirms it (true) and when an open
    * link closes (false: the worker drained, the stream failed, or the gateway ended it).
    */
-  constructor(session: http2.ClientHttp2Session, private readonly onState?: (open: boolean) => void) {
-    this.stream = session.request(
+  constructor(
+    private readonly session: http2.ClientHttp2Session,
+    private readonly onState?: (open: boolean, onSocket: boolean) => void,
+    private readonly options: WorkerLinkOptions = {},
+  ) {
+    const h2 = session.request(
       { ":method": "POST", ":path": LINK_PATH, "content-type": "application/grpc", te: "trailers" },
       { endStream: false },
     );
-    this.stream.on("error", (e) => {
-      if (this.closedBecause === "") this.closedBecause = e.message;
+    this.stream = h2;
+    h2.on("error", (e) => {
+      if (this.stream === h2 && this.closedBecause === "") this.closedBecause = e.message;
     });
-    this.stream.once("response", (h) => {
+    h2.once("response", (h) => {
       if (h["grpc-status"] !== undefined) {
         // Trailers-only: the worker does not serve the link (UNIMPLEMENTED, as any plain gRPC server) or refused it.
         const s = statusFromTrailers(h);
@@ -333,20 +387,72 @@ export class WorkerLink {
       }
       const limit = Number(h[LINK_MAX_MESSAGE_HEADER]);
       if (Number.isSafeInteger(limit) && limit > 0) this.messageLimit = limit;
-      if (this.state === "opening") {
-        this.state = "open";
-        this.onState?.(true);
-      }
+      const port = linkSocketPort(h[LINK_SOCKET_HEADER]);
+      const host = session.socket?.remoteAddress;
+      if (port !== undefined && host !== undefined && this.options.socket !== false) this.moveToSocket(h2, host, port);
+      else this.opened();
     });
-    this.stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    this.stream.once("trailers", (t) => {
-      const s = statusFromTrailers(t);
-      // The worker ends a link with OK only once every call it took has its result: a call still waiting
-      // reached it too late (it was draining) and never ran, so it may go to another replica.
-      if (s?.code === 0) this.shut("the worker ended the link (draining)", NGHTTP2_REFUSED_STREAM);
-      else this.shut(`the link ended with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
+    h2.on("data", (chunk: Buffer) => {
+      if (this.stream === h2) this.onData(chunk);
     });
-    this.stream.once("close", () => this.shut(this.closedBecause || `the link stream closed (HTTP/2 code ${this.stream.rstCode ?? 0})`));
+    h2.once("trailers", (t) => {
+      if (this.stream !== h2) return; // the link moved to its socket; this stream carried no call
+      this.ended(statusFromTrailers(t));
+    });
+    h2.once("close", () => {
+      if (this.stream !== h2) return;
+      this.shut(this.closedBecause || `the link stream closed (HTTP/2 code ${h2.rstCode ?? 0})`);
+    });
+  }
+
+  private opened(): void {
+    if (this.state !== "opening") return;
+    this.state = "open";
+    this.onState?.(true, this.onSocket);
+  }
+
+  /**
+   * The worker's status for the whole link. It ends a link with OK only once every call it took has its
+   * result: a call still waiting reached it too late (it was draining) and never ran, so it may go to
+   * another replica.
+   */
+  private ended(s: { code: number; message: string } | undefined): void {
+    if (s?.code === 0) this.shut("the worker ended the link (draining)", NGHTTP2_REFUSED_STREAM);
+    else this.shut(`the link ended with status ${s?.code ?? "?"}: ${s?.message ?? ""}`);
+  }
+
+  /** Opens the link socket the worker named; opens on the `Exchange` stream instead if that fails. */
+  private moveToSocket(h2: http2.ClientHttp2Stream, host: string, port: number): void {
+    openLinkSocket(host, port, this.options.socketTimeoutMs ?? 5_000).then(
+      (sock) => {
+        if (this.state !== "opening" || h2.destroyed) {
+          sock.destroy(); // the link closed meanwhile
+          return;
+        }
+        this.stream = socketChannel(sock);
+        this.onSocket = true;
+        sock.on("error", (e) => {
+          if (this.closedBecause === "") this.closedBecause = `the link socket failed: ${e.message}`;
+        });
+        sock.on("data", (chunk: Buffer) => this.onData(chunk));
+        sock.once("close", () => this.shut(this.closedBecause || "the link socket closed without the worker's status"));
+        sock.resume();
+        // The link lives as long as its connection: a connection that fails (or leaves a PING unanswered)
+        // cuts the socket too; one that closes (the worker's GOAWAY, a renewal) ends it gracefully.
+        this.session.once("error", (e: Error) => {
+          if (sock.destroyed) return;
+          if (this.closedBecause === "") this.closedBecause = `the connection to the worker failed: ${e.message}`;
+          sock.destroy();
+        });
+        this.session.once("close", () => this.end());
+        h2.end(); // no call was sent on it: the worker ends it with OK
+        this.opened();
+      },
+      (e: Error) => {
+        this.socketError = e.message;
+        if (this.state === "opening" && !h2.destroyed) this.opened();
+      },
+    );
   }
 
   /** Calls waiting for their result. */
@@ -373,7 +479,7 @@ export class WorkerLink {
    */
   end(): void {
     if (this.state === "closed") return;
-    if (this.state === "open") this.onState?.(false);
+    if (this.state === "open") this.onState?.(false, this.onSocket);
     this.state = "closed";
     this.closedBecause ||= "closed by the gateway";
     this.flush();
@@ -492,6 +598,11 @@ export class WorkerLink {
     for (const f of frames) {
       let results;
       try {
+        if (f.flags === LINK_END_FLAG && this.onSocket) {
+          const end = fromBinary(LinkResultSchema, f.data);
+          this.ended({ code: end.code, message: end.message });
+          return;
+        }
         if (f.flags !== 0) throw new Error(`a message with flags ${f.flags}`);
         results = fromBinary(ExchangeResponseSchema, f.data).results;
       } catch (e) {
@@ -528,7 +639,7 @@ export class WorkerLink {
     for (const s of this.inFlight.values()) s.fail(rst, rst === NGHTTP2_REFUSED_STREAM ? undefined : err);
     this.inFlight.clear();
     this.refuseQueued();
-    if (wasOpen) this.onState?.(false);
+    if (wasOpen) this.onState?.(false, this.onSocket);
   }
 
   /** Calls never written were never run: refused, so they may go elsewhere. */

@@ -147,9 +147,15 @@ export class Replica {
     });
     const conn: Connection = { session, opened: 0, active: 0, retired: false, link: undefined };
     if (this.cfg.link) {
-      conn.link = new WorkerLink(session, (open) => {
-        if (this.stats) this.stats.linksOpen += open ? 1 : -1;
-      });
+      conn.link = new WorkerLink(
+        session,
+        (open, onSocket) => {
+          if (!this.stats) return;
+          this.stats.linksOpen += open ? 1 : -1;
+          if (onSocket) this.stats.linkSocketsOpen += open ? 1 : -1;
+        },
+        { socket: this.cfg.linkSocket, socketTimeoutMs: this.cfg.connectTimeoutMs },
+      );
     }
     this.current = conn;
     this.connections.add(conn);
