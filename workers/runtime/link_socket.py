@@ -83,10 +83,10 @@ class _LinkConnection(asyncio.Protocol):
         if self._link is None:
             if len(buffer) < len(PREFACE):
                 if not PREFACE.startswith(bytes(buffer)):
-                    self._abort()
+                    self.abort()
                 return
             if buffer[: len(PREFACE)] != PREFACE:
-                self._abort()
+                self.abort()
                 return
             del buffer[: len(PREFACE)]
             self._open()
@@ -118,7 +118,7 @@ class _LinkConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         link = self._link
         if link is None:
-            self._abort()
+            self.abort()
             return False
         link.reading_done = True
         link.lift_windows()  # no credit can come any more: streams run on unthrottled
@@ -145,6 +145,11 @@ class _LinkConnection(asyncio.Protocol):
         self._connections.discard(self)
         if not self.done.done():
             self.done.set_result(None)
+
+    @property
+    def linked(self) -> bool:
+        """Whether the preface came and the connection carries a link."""
+        return self._link is not None
 
     # the link
 
@@ -194,7 +199,7 @@ class _LinkConnection(asyncio.Protocol):
             self._link.cancel_all()
         self._end(code, message)
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
         self._ended = True
         if self._transport is not None:
             self._transport.abort()
@@ -226,10 +231,13 @@ class LinkSocketServer:
         return bound
 
     def close(self) -> None:
-        """Takes no new connections (the links open go on until they end)."""
+        """Takes no new connections; the links open go on until they end, connections without one close."""
         self._servicer.extra_headers = ()
         if self._server is not None:
             self._server.close()
+        for c in list(self._connections):
+            if not c.linked:
+                c.abort()
 
     def stop_now(self) -> None:
         """Cuts every open link short: their calls are cancelled."""

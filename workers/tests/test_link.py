@@ -588,3 +588,18 @@ def test_a_worker_with_the_link_socket_off_names_no_port(script_file) -> None:  
         assert "link socket on" not in worker.log
     finally:
         worker.stop()
+
+
+def test_a_connection_that_never_sends_the_preface_does_not_hold_up_the_drain(script_file) -> None:  # type: ignore[no-untyped-def]
+    worker = WorkerProcess(
+        "model", ["--backend", "scripted", "--script", str(script_file), "--grace-period", "30"]
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", link_socket_port(worker.channel)), timeout=30) as idle:
+            started = time.monotonic()
+            worker.signal(signal.SIGTERM)
+            assert worker.wait(30) == 0
+            assert time.monotonic() - started < 10  # not the 30 s grace period
+            assert idle.recv(10) == b""  # closed, never answered
+    finally:
+        worker.stop()
