@@ -64,6 +64,8 @@ describe("make bench-quick", () => {
         expect(c?.ok, `${workload} ${v.id}: ${c?.detail}`).toBe(true);
       }
     }
+    const link = results.checks.find((c) => c.workload === "link");
+    expect(link?.ok, `the mesh gateway's worker links: ${link?.detail}`).toBe(true);
     const alone = results.checks.filter((c) => c.workload === "gateway-alone");
     expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-baseline-2p", "alone-mesh-connect", "alone-mesh-grpc", "alone-mesh-grpc-2p", "alone-native-grpc", "alone-native-http"]);
     for (const c of alone) expect(c.ok, `${c.variant}: ${c.detail}`).toBe(true);

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { checkEmbed, checkUnary, maxDifference, type Check } from "./verify.js";
+import { checkEmbed, checkLinks, checkUnary, maxDifference, type Check } from "./verify.js";
 import { closedLoop, fixedRate, ghzRun, type LoadShape, type UnaryTarget } from "./unary.js";
 import { streamRun, type StreamShape } from "./streams.js";
 import { streamWire, unaryWire } from "./wire.js";
@@ -142,6 +142,12 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
       if (e.check.ok) ok.add(`embed:${v.id}`);
       if (sc.ok) ok.add(`stream:${v.id}`);
       expected[v.id] = { unary: u.responseBytes, embed: e.check.responseBytes };
+    }
+    const pages = stacks.mesh.statusPages;
+    if (pages) {
+      const links = await checkLinks(pages.gateway, 2); // the model pool and the embedding pool
+      data.checks.push(links);
+      log(`check link mesh: ${links.ok ? "ok" : "FAILED"} — ${links.detail}`);
     }
 
     // Gateway alone: the same two gateways in front of a native upstream replaying real answers.

@@ -72,3 +72,21 @@ export function maxDifference(a: number[][], b: number[][]): number {
   }
   return worst;
 }
+
+/**
+ * Checks that the mesh gateway at `metricsPage` carries its calls on worker links, each on its worker's
+ * link socket (as any deployment does): the mesh measured is the mesh shipped.
+ */
+export async function checkLinks(metricsPage: string, pools: number): Promise<Check> {
+  const sum = (text: string, name: string) =>
+    text.split("\n").filter((l) => l.startsWith(name + "{")).reduce((n, l) => n + Number(l.substring(l.lastIndexOf(" ") + 1)), 0);
+  try {
+    const text = await (await fetch(metricsPage)).text();
+    const links = sum(text, "agentos_gateway_replica_links_open");
+    const sockets = sum(text, "agentos_gateway_replica_link_sockets_open");
+    const ok = links >= pools && sockets === links;
+    return { variant: "mesh", workload: "link", ok, detail: `${links} worker links open, ${sockets} on link sockets` };
+  } catch (e) {
+    return { variant: "mesh", workload: "link", ok: false, detail: String(e instanceof Error ? e.message : e) };
+  }
+}
