@@ -59,6 +59,49 @@ UNAVAILABLE = grpc.StatusCode.UNAVAILABLE.value[0]
 
 HandlerLookup = Callable[[str], "grpc.RpcMethodHandler | None"]
 
+# A results message is encoded here, not built as ``ExchangeResponse``/``LinkResult`` objects: every
+# result is written once as the bytes of its entry in ``ExchangeResponse.results`` (field 1), and a
+# message is those entries joined. Building the objects cost a copy of each response into its result,
+# another into the message and a third to serialize it, and a message object per token.
+_SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
+_ENTRY_TAG = b"\x0a"  # ExchangeResponse.results: field 1, length-delimited
+_ID_TAG = b"\x08"  # LinkResult.id: field 1, varint
+_RESPONSE_TAG = b"\x1a"  # LinkResult.response: field 3, length-delimited
+_MORE = b"\x38\x01"  # LinkResult.more = true: field 7, varint 1
+
+
+def _varint(n: int) -> bytes:
+    """``n`` (>= 0) as a protobuf varint."""
+    if n < 0x80:
+        return _SMALL_VARINTS[n]
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _as_is(data: bytes) -> bytes:
+    return data
+
+
+def encode_result(result: link_pb2.LinkResult) -> list[bytes]:
+    """The entry of ``result`` in a results message (its tag, length and bytes), as parts to join."""
+    data = result.SerializeToString()
+    return [_ENTRY_TAG + _varint(len(data)), data]
+
+
+def encode_response(call_id: int, response: bytes, more: bool) -> list[bytes]:
+    """The entry of a result that carries only ``response`` (a streamed message when ``more``, else an
+    OK unary answer without trailers): what ``encode_result`` would give, without building the result."""
+    head = _ID_TAG + _varint(call_id) + _RESPONSE_TAG + _varint(len(response))
+    size = len(head) + len(response) + (2 if more else 0)
+    parts = [_ENTRY_TAG + _varint(size) + head, response]
+    if more:
+        parts.append(_MORE)
+    return parts
+
 
 class LinkContext:
     """The part of ``grpc.aio.ServicerContext`` a handler uses, for a call carried on a link."""
@@ -171,7 +214,7 @@ class StreamContext(LinkContext):
             call.credit = asyncio.get_running_loop().create_future()
             await call.credit
         call.window -= len(data)
-        self._link.result(link_pb2.LinkResult(id=self._id, response=data, more=True))
+        self._link.add(encode_response(self._id, data, True))
         # A write on a stream of its own waits for grpc; this one returns at once. Let the writer and
         # the other calls run now and then, so a producer that never waits cannot hold the loop.
         call.unyielded += 1
@@ -189,7 +232,8 @@ class _Link:
         # A results message must stay within the server's send limit (one result alone may fill it).
         self.max_batch_bytes = min(MAX_BATCH_BYTES, max_message_bytes // 2)
         self.calls: dict[int, _Call] = {}
-        self.results: list[link_pb2.LinkResult] = []
+        #: Encoded results waiting to be written: each a list of parts (see :func:`encode_result`).
+        self.results: list[list[bytes]] = []
         self.wake = asyncio.Event()
         self.closing = False
         self.ended = asyncio.Event()
@@ -206,7 +250,11 @@ class _Link:
             self.wake.set()
 
     def result(self, result: link_pb2.LinkResult) -> None:
-        self.results.append(result)
+        self.add(encode_result(result))
+
+    def add(self, entry: list[bytes]) -> None:
+        """Queues an encoded result (:func:`encode_result`, :func:`encode_response`) for the writer."""
+        self.results.append(entry)
         self.wake.set()
 
     def take(self, request: link_pb2.ExchangeRequest) -> None:
@@ -273,6 +321,7 @@ class _Link:
             context = LinkContext(call.metadata, deadline)
             behavior = handler.unary_unary
         result = link_pb2.LinkResult(id=call_id)
+        entry: list[bytes] | None = None  # the OK answer of a unary call without trailers, encoded
         try:
             request = handler.request_deserializer(call.request)
             if deadline is None:
@@ -292,6 +341,8 @@ class _Link:
                         result.message = (
                             f"Sent message larger than max ({len(data)} vs. {self.max_response_bytes})"
                         )
+                    elif not context._trailers:
+                        entry = encode_response(call_id, data, False)
                     else:
                         result.response = data
                 result.trailers.extend(context.trailers())
@@ -317,32 +368,34 @@ class _Link:
             result.message = f"{call.method} failed unexpectedly: {type(err).__name__}"
         if self.calls.get(call_id) is state:
             del self.calls[call_id]
-            self.result(result)
+            self.add(entry if entry is not None else encode_result(result))
         self._maybe_end()
 
-    async def write_results(self, send: Callable[[link_pb2.ExchangeResponse], Awaitable[None]]) -> None:
+    async def write_results(self, send: Callable[[bytes], Awaitable[None]]) -> None:
         """Sends results as they come, all that are waiting in one message (up to ``max_batch_bytes``).
 
-        ``send`` writes one message and returns once the transport takes more (``context.write`` on the
-        ``Exchange`` stream, or the link socket's writer).
+        ``send`` writes one encoded ``ExchangeResponse`` and returns once the transport takes more
+        (``context.write`` on the ``Exchange`` stream, or the link socket's writer).
         """
+        results = self.results
+        limit = self.max_batch_bytes
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while self.results:
-                out = link_pb2.ExchangeResponse()
+            while results:
+                parts: list[bytes] = []
                 size = 0
                 taken = 0
-                for r in self.results:
-                    n = r.ByteSize() + 8
-                    if taken and size + n > self.max_batch_bytes:
+                for entry in results:
+                    n = sum(map(len, entry))
+                    if taken and size + n > limit:
                         break
                     size += n
                     taken += 1
-                out.results.extend(self.results[:taken])
-                del self.results[:taken]
-                await send(out)
-            if self.ended.is_set() and not self.results:
+                    parts += entry
+                del results[:taken]
+                await send(b"".join(parts))
+            if self.ended.is_set() and not results:
                 return
 
     def lift_windows(self) -> None:
@@ -372,6 +425,19 @@ class LinkServicer(link_pb2_grpc.WorkerLinkServiceServicer):
         self._closing = False
         #: Response headers ``Exchange`` adds to its own (the link socket's port, once it listens).
         self.extra_headers: tuple[tuple[str, str], ...] = ()
+
+    def add_to(self, server: grpc.aio.Server) -> None:
+        """Registers ``Exchange`` on ``server``: requests decoded as ``ExchangeRequest``, responses sent
+        as the bytes :meth:`_Link.write_results` encoded (the wire form of ``ExchangeResponse``)."""
+        handlers = {
+            "Exchange": grpc.stream_stream_rpc_method_handler(
+                self.Exchange,
+                request_deserializer=link_pb2.ExchangeRequest.FromString,
+                response_serializer=_as_is,
+            )
+        }
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+        server.add_registered_method_handlers(SERVICE, handlers)
 
     @property
     def closing(self) -> bool:

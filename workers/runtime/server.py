@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from agentos.mesh.v1 import link_pb2_grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -104,7 +103,7 @@ class WorkerServer:
         # The link runs the wrapped handlers itself; registered on the real server, so the link stream
         # is not a call of its own to the guard (its calls are, each through its method's handler).
         self.link = LinkServicer(registrar.handler, self.config.max_message_bytes)
-        link_pb2_grpc.add_WorkerLinkServiceServicer_to_server(self.link, self.server)
+        self.link.add_to(self.server)
         names = [s.name for s in self.services]
         reflection.enable_server_reflection(
             [*names, LINK_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME], registrar

@@ -22,7 +22,7 @@ from agentos.mesh.v1 import link_pb2, link_pb2_grpc
 from agentos.model.v1 import model_pb2, model_pb2_grpc
 from google.rpc import error_details_pb2, status_pb2
 
-from workers.runtime.link import LinkServicer
+from workers.runtime.link import LinkServicer, encode_response, encode_result
 from workers.runtime.link_socket import END_FLAG, LINK_SOCKET_HEADER, PREFACE
 from workers.tests.conftest import WorkerProcess, wait_until
 
@@ -436,9 +436,7 @@ async def _serve_link(
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with only the link, running the given handlers (calls still cross real gRPC)."""
     server = grpc.aio.server()
-    link_pb2_grpc.add_WorkerLinkServiceServicer_to_server(
-        LinkServicer(handlers.get, max_message_bytes), server
-    )
+    LinkServicer(handlers.get, max_message_bytes).add_to(server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, port
@@ -509,6 +507,28 @@ def _status(sock: socket.socket) -> link_pb2.LinkResult:
             assert read_frame(sock) is None, "the worker wrote after its status frame"
             return link_pb2.LinkResult.FromString(data)
     raise AssertionError("the link socket closed without a status frame")
+
+
+@pytest.mark.parametrize("call_id", [0, 127, 128, 2**35 + 7, 2**64 - 1])
+@pytest.mark.parametrize("size", [0, 127, 128, 16_384, 70_000])
+def test_encoded_results_decode_as_the_messages_they_stand_for(call_id: int, size: int) -> None:
+    response = bytes(i % 251 for i in range(size))
+    for more in (True, False):
+        entry = encode_response(call_id, response, more)
+        decoded = link_pb2.ExchangeResponse.FromString(b"".join(entry))
+        assert list(decoded.results) == [link_pb2.LinkResult(id=call_id, response=response, more=more)]
+    full = link_pb2.LinkResult(
+        id=call_id,
+        code=5,
+        message="not found: ünïcode",
+        response=response,
+        trailers=[link_pb2.LinkMetadata(key="x-why-bin", value=b"\x00\xff")],
+        refused=True,
+    )
+    # Several entries joined are one message with the results in order.
+    joined = b"".join([*encode_result(full), *encode_response(call_id, response, True)])
+    results = link_pb2.ExchangeResponse.FromString(joined).results
+    assert list(results) == [full, link_pb2.LinkResult(id=call_id, response=response, more=True)]
 
 
 def test_the_link_socket_closes_a_connection_without_the_preface(scripted_worker: WorkerProcess) -> None:
