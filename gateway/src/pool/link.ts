@@ -38,17 +38,17 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   ExchangeRequestSchema,
-  ExchangeResponseSchema,
   LinkCallSchema,
   LinkCreditSchema,
   LinkMetadataSchema,
   LinkResultSchema,
 } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
-import type { LinkCall, LinkCredit, LinkMetadata, LinkResult } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
+import type { LinkCall, LinkCredit, LinkMetadata } from "../../../gen/ts/agentos/mesh/v1/link_pb.js";
 import { encodeFrame, FrameSplitter } from "../grpc/frames.js";
 import { parseGrpcTimeout } from "../grpc/headers.js";
 import { encodeGrpcMessage, statusFromTrailers } from "../grpc/status.js";
 import { LINK_END_FLAG, LINK_SOCKET_HEADER, linkSocketPort, openLinkSocket } from "./link-socket.js";
+import { decodeResults, type LinkResultView } from "./link-wire.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
@@ -127,7 +127,7 @@ function callBytes(headers: OutgoingHttpHeaders, bodyBytes: number): number {
   return n;
 }
 
-function trailersOf(result: LinkResult, into: Record<string, string>): void {
+function trailersOf(result: LinkResultView, into: Record<string, string>): void {
   for (const m of result.trailers) {
     const v = m.key.endsWith("-bin") ? Buffer.from(m.value).toString("base64").replace(/=+$/, "") : Buffer.from(m.value).toString("latin1");
     into[m.key] = into[m.key] === undefined ? v : `${into[m.key]},${v}`;
@@ -225,7 +225,7 @@ export class LinkStream extends Readable {
   }
 
   /** @internal The call's status (its last result). */
-  settle(result: LinkResult): void {
+  settle(result: LinkResultView): void {
     if (this.rstCode !== undefined) return;
     if (result.refused) return this.fail(NGHTTP2_REFUSED_STREAM);
     this.rstCode = 0;
@@ -604,7 +604,7 @@ export class WorkerLink {
           return;
         }
         if (f.flags !== 0) throw new Error(`a message with flags ${f.flags}`);
-        results = fromBinary(ExchangeResponseSchema, f.data).results;
+        results = decodeResults(f.data);
       } catch (e) {
         this.closedBecause = `the worker sent a results message that does not decode: ${(e as Error).message}`;
         this.stream.close(NGHTTP2_INTERNAL_ERROR);
