@@ -33,6 +33,7 @@ COLORS = {
     "alone-baseline": "#d62728",
     "alone-mesh-grpc-2p": "#393b79",
     "alone-baseline-2p": "#843c39",
+    "alone-node-relay": "#9467bd",
     "alone-native-grpc": "#7f7f7f",
     "alone-native-http": "#bcbd22",
 }

@@ -167,6 +167,7 @@ async function unpacedPhase(dir: string, o: BenchOptions, data: RunData): Promis
         mk("alone-baseline", fixed.baseline.target, "http-json", "h1", { gateway: fixed.baseline.proc.pid, upstream: fixed.upstream.pid }, jsonAnswer!.length),
         mk("alone-mesh-grpc-2p", fixed.mesh2.target, "grpc", "h2c", { gateway: fixed.mesh2.proc.pid, upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-baseline-2p", fixed.baseline2.target, "http-json", "h1", { gateway: fixed.baseline2.proc.pid, upstream: fixed.upstream.pid }, jsonAnswer!.length),
+        mk("alone-node-relay", fixed.relay.target, "grpc", "h2c", { gateway: fixed.relay.proc.pid, upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-native-grpc", fixed.grpc, "grpc", "h2c", { upstream: fixed.upstream.pid }, grpcAnswer!.length),
         mk("alone-native-http", fixed.http, "http-json", "h1", { upstream: fixed.upstream.pid }, jsonAnswer!.length),
       );

@@ -114,6 +114,16 @@ async function startBaselineGateway(dir: string, name: string, model: string, em
   return { proc, target: `127.0.0.1:${port}` };
 }
 
+/** Starts the bare Node relay in front of `upstream` (its health checks pass through to the upstream). */
+async function startNodeRelay(dir: string, upstream: string): Promise<{ proc: Proc; target: string }> {
+  const port = await freePort();
+  const { relay } = await gatewayBundles();
+  const proc = startProcess("node-relay", "node", [...NODE_FLAGS, relay, "--port", String(port), "--upstream", upstream], join(dir, "node-relay.log"));
+  const target = `127.0.0.1:${port}`;
+  await waitUntil(proc, () => healthy(target), 30_000);
+  return { proc, target };
+}
+
 /**
  * Waits for a stack's two workers, starts its gateway in front of them, and returns the stack; stops
  * everything it started if any step fails.
@@ -186,13 +196,15 @@ export interface FixedStacks {
   /** The same two gateways with two processes each (`--workers 2`): the ceiling on both cores. */
   mesh2: { proc: Proc; target: string };
   baseline2: { proc: Proc; target: string };
+  /** A bare Node `http2` relay (bench/reference/node-h2-relay.ts): the floor of a gateway on Node. */
+  relay: { proc: Proc; target: string };
   stop(): Promise<void>;
 }
 
 /**
  * Starts the native upstream answering `grpcResponses` (method → message bytes) and `httpResponses`
  * (path → JSON bytes), and a mesh gateway and a baseline gateway in front of it, each once with one
- * process and once with two.
+ * process and once with two, and the bare Node relay.
  */
 export async function startFixed(dir: string, grpcResponses: Record<string, Uint8Array>, httpResponses: Record<string, Uint8Array>): Promise<FixedStacks> {
   const [gp, hp] = [await freePort(), await freePort()];
@@ -220,7 +232,9 @@ export async function startFixed(dir: string, grpcResponses: Record<string, Uint
     procs.push(mesh2.proc);
     const baseline2 = await startBaselineGateway(dir, "fixed-baseline-2p", `127.0.0.1:${hp}`, `127.0.0.1:${hp}`, 2);
     procs.push(baseline2.proc);
-    return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, mesh2, baseline2, stop: () => stopAll(procs) };
+    const relay = await startNodeRelay(dir, target);
+    procs.push(relay.proc);
+    return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, mesh2, baseline2, relay, stop: () => stopAll(procs) };
   } catch (e) {
     await stopAll(procs);
     throw e;

@@ -32,6 +32,7 @@ const LABELS: Record<string, string> = {
   "alone-baseline": "baseline gateway · JSON → native HTTP",
   "alone-mesh-grpc-2p": "mesh gateway, 2 processes · gRPC → native",
   "alone-baseline-2p": "baseline gateway, 2 processes · JSON → native HTTP",
+  "alone-node-relay": "bare Node http2 relay · gRPC → native (the floor on Node)",
   "alone-native-grpc": "native upstream alone · gRPC",
   "alone-native-http": "native upstream alone · HTTP/1.1",
 };
