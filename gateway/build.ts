@@ -1,6 +1,6 @@
 /**
  * Bundles the gateway (gateway/src/main.ts), the benchmark's baseline gateway
- * (bench/baseline/gateway/main.ts) and its bare Node relay (bench/reference/node-h2-relay.ts) with esbuild into `build/gateway/*.mjs` with source maps, so they run
+ * (bench/baseline/gateway/main.ts) and its bare Node references (bench/reference/) with esbuild into `build/gateway/*.mjs` with source maps, so they run
  * on plain Node (`node --enable-source-maps build/gateway/main.mjs ...`) instead of transpiling
  * TypeScript at start-up and paying tsx's loader and source-map hooks while serving.
  *
@@ -33,6 +33,7 @@ export const ENTRIES = {
   main: "gateway/src/main.ts",
   baseline: "bench/baseline/gateway/main.ts",
   relay: "bench/reference/node-h2-relay.ts",
+  tokens: "bench/reference/node-h2-tokens.ts",
 } as const;
 
 /** Where the bundles go by default. */
@@ -107,8 +108,8 @@ export async function buildGateways(outDir = DEFAULT_OUT): Promise<Record<keyof 
       },
     ],
   });
-  for (const name of ["baseline", "relay"] as const) await build({ ...common, entryPoints: [join(ROOT, ENTRIES[name])], outfile: bundlePath(name, outDir) });
-  return { main: bundlePath("main", outDir), baseline: bundlePath("baseline", outDir), relay: bundlePath("relay", outDir) };
+  for (const name of ["baseline", "relay", "tokens"] as const) await build({ ...common, entryPoints: [join(ROOT, ENTRIES[name])], outfile: bundlePath(name, outDir) });
+  return { main: bundlePath("main", outDir), baseline: bundlePath("baseline", outDir), relay: bundlePath("relay", outDir), tokens: bundlePath("tokens", outDir) };
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

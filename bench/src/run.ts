@@ -11,7 +11,7 @@ import { streamRun, type StreamShape } from "./streams.js";
 import { streamWire, unaryWire } from "./wire.js";
 import { embedPayload, unaryPayload, STREAM, UNARY } from "./payloads.js";
 import { writeModelProtoset } from "./protoset.js";
-import { startBaseline, startFixed, startMesh, type Stack, type WorkerSettings } from "./stacks.js";
+import { startBaseline, startFixed, startMesh, startNodeTokens, type Stack, type WorkerSettings } from "./stacks.js";
 import { alternate, pidsOf, targetOf, VARIANTS, type Service, type Variant } from "./variants.js";
 import type { Measurement, WireBytes } from "./measurement.js";
 import type { BenchOptions } from "./options.js";
@@ -273,19 +273,36 @@ async function manyPhase(dir: string, o: BenchOptions, data: RunData): Promise<v
     const ok = await streamVariants(stacks, data);
     const variants = VARIANTS.filter((v) => v.id !== "mesh-connect-json");
     await warmStreams(stacks, variants, ok, o.manyRate, 32, 4);
-    for (let rep = 0; rep < o.reps; rep++) {
-      for (const v of alternate(variants, rep)) {
-        if (!ok.has(v.id)) continue;
-        // HTTP/2 clients spread the streams over 4 connections (under the gateway's 1,000 streams per
-        // connection); HTTP/1.1 needs one connection per open stream.
-        const shape: StreamShape = { streams: o.manyStreams, concurrency: o.manyStreams, connections: 4, rate: o.manyRate, rampMs: o.manyRampMs, maxTokens: o.manyMaxTokens };
-        await guarded(data, { workload: "streams-many", variant: v.id, rep }, () =>
-          streamRun({ workload: "streams-many", variant: v.id, target: targetOf(v, stacks, "model"), protocol: v.streamProtocol, http: v.http, pids: pidsOf(v, stacks, "model") }, shape, rep, rep === 0),
-        );
+    // The floor of a Node gateway's client side: Node's http2 writing the same tokens, with nothing else.
+    const reference = await startNodeTokens(dir, o.manyRate).catch((e: Error) => {
+      data.notes.push(`the bare Node token server did not start: ${e.message}`);
+      return undefined;
+    });
+    // HTTP/2 clients spread the streams over 4 connections (under the gateway's 1,000 streams per
+    // connection); HTTP/1.1 needs one connection per open stream.
+    const shape: StreamShape = { streams: o.manyStreams, concurrency: o.manyStreams, connections: 4, rate: o.manyRate, rampMs: o.manyRampMs, maxTokens: o.manyMaxTokens };
+    try {
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (const v of alternate(variants, rep)) {
+          if (!ok.has(v.id)) continue;
+          await guarded(data, { workload: "streams-many", variant: v.id, rep }, () =>
+            streamRun({ workload: "streams-many", variant: v.id, target: targetOf(v, stacks, "model"), protocol: v.streamProtocol, http: v.http, pids: pidsOf(v, stacks, "model") }, shape, rep, rep === 0),
+          );
+        }
+        if (reference) {
+          await guarded(data, { workload: "streams-many", variant: REFERENCE_TOKENS, rep }, () =>
+            streamRun({ workload: "streams-many", variant: REFERENCE_TOKENS, target: reference.target, protocol: "grpc", http: "h2c", pids: { gateway: reference.proc.pid } }, shape, rep, false),
+          );
+        }
       }
+    } finally {
+      await reference?.proc.stop();
     }
   });
 }
+
+/** The variant id of the bare Node token server in the many-streams workload (CPU counted as a gateway's). */
+export const REFERENCE_TOKENS = "reference-node-h2";
 
 /** Phase 4 (full runs only): the embeddings batch with the real all-MiniLM-L6-v2 on both sides. */
 async function realEmbeddingPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {

@@ -125,6 +125,24 @@ async function startNodeRelay(dir: string, upstream: string): Promise<{ proc: Pr
 }
 
 /**
+ * Starts the bare Node token server (bench/reference/node-h2-tokens.ts) at `rate` tokens/s per stream:
+ * the floor of a Node gateway's client side for token streams.
+ */
+export async function startNodeTokens(dir: string, rate: number): Promise<{ proc: Proc; target: string }> {
+  const port = await freePort();
+  const { tokens } = await gatewayBundles();
+  const proc = startProcess("node-tokens", "node", [...NODE_FLAGS, tokens, "--port", String(port), "--rate", String(rate)], join(dir, "node-tokens.log"));
+  const target = `127.0.0.1:${port}`;
+  try {
+    await waitUntil(proc, () => healthy(target), 30_000);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return { proc, target };
+}
+
+/**
  * Waits for a stack's two workers, starts its gateway in front of them, and returns the stack; stops
  * everything it started if any step fails.
  */
