@@ -1,10 +1,10 @@
 /**
- * The floor of any gRPC gateway written on Node's `http2`: each call relayed on a stream of its own to
- * one upstream HTTP/2 session, request and response bytes passed through, the status relayed from the
- * upstream's trailers. Nothing else: no deadlines, size limits, metrics, routing, health or errors beyond
- * the status. The benchmark puts it in front of the same native upstream as the gateways (variant
- * `alone-node-relay`), so the mesh gateway's ceiling can be read against what Node itself allows on
- * the machine.
+ * A gRPC relay as Node's `http2` gives it, with nothing of a gateway: each call relayed on a stream of
+ * its own to one upstream HTTP/2 session, request and response bytes passed through, the status relayed
+ * from the upstream's trailers; no deadlines, size limits, metrics, routing, health or errors beyond the
+ * status, and none of the mesh gateway's tuning of Node's per-stream garbage. The benchmark puts it in
+ * front of the same native upstream as the gateways (variant `alone-node-relay`), so the mesh gateway's
+ * ceiling can be read against what Node's HTTP/2 itself allows on the machine.
  *
  *   node build/bench/gateway/relay.mjs --port P --upstream 127.0.0.1:PORT
  */

@@ -1,5 +1,5 @@
 /**
- * The floor of a Node gateway's client side for token streams: a bare `node:http2` server that answers
+ * What Node's HTTP/2 costs a gateway's client side for token streams: a bare `node:http2` server that answers
  * `ModelService/Generate` itself, writing the synthetic backend's tokens (one `GenerateResponse` per
  * token, at `--rate` tokens/s per stream, the first at once, the final message with finish reason and
  * usage) from one shared timer. It does nothing else: no upstream, no routing, no limits, no metrics.

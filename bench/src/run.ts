@@ -273,7 +273,7 @@ async function manyPhase(dir: string, o: BenchOptions, data: RunData): Promise<v
     const ok = await streamVariants(stacks, data);
     const variants = VARIANTS.filter((v) => v.id !== "mesh-connect-json");
     await warmStreams(stacks, variants, ok, o.manyRate, 32, 4);
-    // The floor of a Node gateway's client side: Node's http2 writing the same tokens, with nothing else.
+    // What Node's http2 costs a gateway's client side: the same tokens written by a bare Node server.
     const reference = await startNodeTokens(dir, o.manyRate).catch((e: Error) => {
       data.notes.push(`the bare Node token server did not start: ${e.message}`);
       return undefined;

@@ -126,7 +126,7 @@ async function startNodeRelay(dir: string, upstream: string): Promise<{ proc: Pr
 
 /**
  * Starts the bare Node token server (bench/reference/node-h2-tokens.ts) at `rate` tokens/s per stream:
- * the floor of a Node gateway's client side for token streams.
+ * what Node's HTTP/2 costs a gateway's client side for token streams.
  */
 export async function startNodeTokens(dir: string, rate: number): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
@@ -214,7 +214,7 @@ export interface FixedStacks {
   /** The same two gateways with two processes each (`--workers 2`): the ceiling on both cores. */
   mesh2: { proc: Proc; target: string };
   baseline2: { proc: Proc; target: string };
-  /** A bare Node `http2` relay (bench/reference/node-h2-relay.ts): the floor of a gateway on Node. */
+  /** A bare Node `http2` relay (bench/reference/node-h2-relay.ts): Node's HTTP/2 with no gateway in it. */
   relay: { proc: Proc; target: string };
   stop(): Promise<void>;
 }

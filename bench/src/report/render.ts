@@ -32,8 +32,8 @@ const LABELS: Record<string, string> = {
   "alone-baseline": "baseline gateway · JSON → native HTTP",
   "alone-mesh-grpc-2p": "mesh gateway, 2 processes · gRPC → native",
   "alone-baseline-2p": "baseline gateway, 2 processes · JSON → native HTTP",
-  "alone-node-relay": "bare Node http2 relay · gRPC → native (the floor on Node)",
-  "reference-node-h2": "bare Node http2 token server · gRPC (the floor of a Node gateway's client side)",
+  "alone-node-relay": "bare Node http2 relay · gRPC → native (Node's http2 and nothing else)",
+  "reference-node-h2": "bare Node http2 token server · gRPC (Node's http2 writing the tokens, nothing else)",
   "alone-native-grpc": "native upstream alone · gRPC",
   "alone-native-http": "native upstream alone · HTTP/1.1",
 };
