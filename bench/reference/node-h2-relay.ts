@@ -28,21 +28,24 @@ server.on("stream", (stream, headers) => {
   const request: Buffer[] = [];
   stream.on("data", (c: Buffer) => request.push(c));
   stream.on("end", () => {
+    if (stream.closed || stream.destroyed) return;
     const up = upstream.request({ ":method": "POST", ":path": headers[":path"], "content-type": "application/grpc", te: "trailers" });
     up.on("error", () => {});
     up.end(Buffer.concat(request));
     const response: Buffer[] = [];
     let status = "14"; // UNAVAILABLE unless the upstream says otherwise
+    // The client may be gone by the time the upstream answers (a load tool stopping): nothing to send.
+    const open = () => !stream.closed && !stream.destroyed;
     up.on("response", (h) => {
       if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
-      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      if (open()) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
     });
     up.on("data", (c: Buffer) => response.push(c));
     up.on("trailers", (t) => {
       if (t["grpc-status"] !== undefined) status = String(t["grpc-status"]);
     });
     up.on("close", () => {
-      if (stream.closed) return;
+      if (!open()) return;
       if (!stream.headersSent) stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": status }));
       stream.end(Buffer.concat(response));

@@ -116,6 +116,7 @@ server.on("stream", (stream, headers) => {
   const body: Buffer[] = [];
   stream.on("data", (c: Buffer) => body.push(c));
   stream.on("end", () => {
+    if (stream.closed || stream.destroyed) return; // the client reset the call
     const req = Buffer.concat(body);
     const count = req.byteLength >= 5 ? fromBinary(GenerateRequestSchema, req.subarray(5)).sampling?.maxTokens || 16 : 16;
     stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));

@@ -151,12 +151,23 @@ export async function measure<T>(
 ): Promise<{ result: T; usage: Usage }> {
   const w = new Window(pids);
   let usage: Usage | undefined;
+  // A process that dies during the work fails this measurement (thrown once the work is over), not the
+  // whole run from inside a timer.
+  let failure: { error: unknown } | undefined;
+  const guarded = (fn: () => void) => () => {
+    try {
+      fn();
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
   const timers: NodeJS.Timeout[] = [];
-  if (opts.skipMs) timers.push(setTimeout(() => w.begin(), opts.skipMs));
+  if (opts.skipMs) timers.push(setTimeout(guarded(() => w.begin()), opts.skipMs));
   else w.begin();
-  if (opts.windowMs !== undefined) timers.push(setTimeout(() => (usage = w.end()), (opts.skipMs ?? 0) + opts.windowMs));
+  if (opts.windowMs !== undefined) timers.push(setTimeout(guarded(() => (usage = w.end())), (opts.skipMs ?? 0) + opts.windowMs));
   try {
     const result = await work();
+    if (failure) throw failure.error;
     return { result, usage: usage ?? w.end() };
   } finally {
     for (const t of timers) clearTimeout(t);
