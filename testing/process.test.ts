@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +44,30 @@ describe("startProcess", () => {
     expect(p.output().trim()).toBe("from-the-test true");
   });
 });
+
+describe("when the parent process dies", () => {
+  it("its children still running are killed with it, even when it dies of an uncaught exception", async () => {
+    const script = join(dir, "crash.ts");
+    const module = JSON.stringify(new URL("./process.ts", import.meta.url).pathname);
+    writeFileSync(script, `import { startProcess } from ${module};\nconst child = startProcess("sleep", ["60"], { name: "orphan" });\nconsole.log("CHILD " + child.pid);\nsetTimeout(() => { throw new Error("the parent crashes"); }, 200);\n`);
+    const crashing = startProcess(process.execPath, ["--import", "tsx", script], { name: "crashing" });
+    started.push(crashing);
+    const [, pid] = await waitForOutput(crashing, /CHILD (\d+)/);
+    expect(alive(Number(pid))).toBe(true);
+    expect(await crashing.exited).not.toBe(0);
+    expect(crashing.output()).toContain("the parent crashes");
+    await waitUntil("the orphan to be gone", () => !alive(Number(pid)), { timeoutMs: 5000 });
+  });
+});
+
+/** Whether a process with this pid runs (a zombie no longer does). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
 
 describe("stop", () => {
   it("sends SIGTERM first, then SIGKILL to a child that ignores it", async () => {

@@ -3,7 +3,7 @@
  * whose output is kept (bounded: its head and its tail) for failure messages and optionally logged to a
  * file, waits with a timeout that say what the process printed, commands run to completion, and stopping
  * (SIGTERM, then SIGKILL after a grace period). Every process is ended through its own handle, never by
- * name. Used by gateway/test/harness.ts, web/e2e/processes.ts and bench/src/process.ts.
+ * name, and whatever is still running when this process exits is killed with it. Used by gateway/test/harness.ts, web/e2e/processes.ts and bench/src/process.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -85,6 +85,25 @@ function listenable(port: number): Promise<number | undefined> {
   });
 }
 
+/** Children started here that are still running. */
+const running = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * Keeps `child` in {@link running} until it exits. However this process ends (a crash included: an
+ * uncaught exception still emits `exit`), the children still running are killed with it, so no worker
+ * or gateway of a run that died stays behind holding ports and CPU.
+ */
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (reaping) return;
+  reaping = true;
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
 /** How to start a process; `log`, `appendLog`, `headChars` and `tailChars` say where its output goes. */
 export interface StartOptions extends Omit<CaptureOptions, "whole"> {
   /** Name for messages (default: the command's file name). */
@@ -132,6 +151,7 @@ export function startProcess(cmd: string, args: readonly string[], opts: StartOp
     throw new Error(`could not start ${name}: spawning ${cmd} failed (missing, not executable, or no process slots left)`);
   }
   const pid = child.pid;
+  track(child);
   const ended = new Promise<void>((ok) => child.once("exit", () => ok()));
   const exited = ended.then(() => out.drained()).then(() => child.exitCode);
   const alive = () => child.exitCode === null && child.signalCode === null;

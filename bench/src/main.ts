@@ -28,6 +28,10 @@ function usage(e: unknown): never {
   process.exit(2);
 }
 
+// Stopped by a signal, exit through process.exit, so the workers and gateways started so far are
+// killed with the benchmark (testing/process.ts) instead of running on.
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
+
 let cli: Cli;
 try {
   cli = parseCli(process.argv.slice(2));
