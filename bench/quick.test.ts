@@ -67,7 +67,7 @@ describe("make bench-quick", () => {
     const link = results.checks.find((c) => c.workload === "link");
     expect(link?.ok, `the mesh gateway's worker links: ${link?.detail}`).toBe(true);
     const alone = results.checks.filter((c) => c.workload === "gateway-alone");
-    expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-baseline-2p", "alone-mesh-connect", "alone-mesh-grpc", "alone-mesh-grpc-2p", "alone-native-grpc", "alone-native-http"]);
+    expect(alone.map((c) => c.variant).sort()).toEqual(["alone-baseline", "alone-baseline-2p", "alone-mesh-connect", "alone-mesh-grpc", "alone-mesh-grpc-2p", "alone-native-grpc", "alone-native-http", "alone-node-relay"]);
     for (const c of alone) expect(c.ok, `${c.variant}: ${c.detail}`).toBe(true);
   });
 
@@ -80,6 +80,10 @@ describe("make bench-quick", () => {
       expect(m.ok, `${m.workload} ${m.variant}: ${m.errors.join("; ")}`).toBe(true);
       expect(m.calls, `${m.workload} ${m.variant}`).toBeGreaterThan(0);
     }
+    // The bare Node references ran beside the stacks (what Node's HTTP/2 itself costs).
+    const ran = (w: string, v: string) => results.measurements.some((m) => m.workload === w && m.variant === v);
+    expect(ran("gateway-alone", "alone-node-relay"), "the bare Node relay").toBe(true);
+    expect(ran("streams-many", "reference-node-h2"), "the bare Node token server").toBe(true);
   });
 
   it("counts bytes on the wire for each variant", () => {
