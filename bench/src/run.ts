@@ -12,7 +12,7 @@ import { streamWire, unaryWire } from "./wire.js";
 import { embedPayload, unaryPayload, STREAM, UNARY } from "./payloads.js";
 import { writeModelProtoset } from "./protoset.js";
 import { startBaseline, startFixed, startMesh, startNodeTokens, type Stack, type WorkerSettings } from "./stacks.js";
-import { alternate, pidsOf, targetOf, VARIANTS, type Service, type Variant } from "./variants.js";
+import { alternate, pidsOf, REFERENCE_TOKENS, targetOf, VARIANTS, type Service, type Variant } from "./variants.js";
 import type { Measurement, WireBytes } from "./measurement.js";
 import type { BenchOptions } from "./options.js";
 
@@ -300,9 +300,6 @@ async function manyPhase(dir: string, o: BenchOptions, data: RunData): Promise<v
     }
   });
 }
-
-/** The variant id of the bare Node token server in the many-streams workload (CPU counted as a gateway's). */
-export const REFERENCE_TOKENS = "reference-node-h2";
 
 /** Phase 4 (full runs only): the embeddings batch with the real all-MiniLM-L6-v2 on both sides. */
 async function realEmbeddingPhase(dir: string, o: BenchOptions, data: RunData): Promise<void> {

@@ -114,24 +114,11 @@ async function startBaselineGateway(dir: string, name: string, model: string, em
   return { proc, target: `127.0.0.1:${port}` };
 }
 
-/** Starts the bare Node relay in front of `upstream` (its health checks pass through to the upstream). */
-async function startNodeRelay(dir: string, upstream: string): Promise<{ proc: Proc; target: string }> {
+/** Starts one of the bare Node references (bench/reference/), ready once it answers a health check. */
+async function startNodeReference(dir: string, name: "relay" | "tokens", args: string[]): Promise<{ proc: Proc; target: string }> {
   const port = await freePort();
-  const { relay } = await gatewayBundles();
-  const proc = startProcess("node-relay", "node", [...NODE_FLAGS, relay, "--port", String(port), "--upstream", upstream], join(dir, "node-relay.log"));
-  const target = `127.0.0.1:${port}`;
-  await waitUntil(proc, () => healthy(target), 30_000);
-  return { proc, target };
-}
-
-/**
- * Starts the bare Node token server (bench/reference/node-h2-tokens.ts) at `rate` tokens/s per stream:
- * what Node's HTTP/2 costs a gateway's client side for token streams.
- */
-export async function startNodeTokens(dir: string, rate: number): Promise<{ proc: Proc; target: string }> {
-  const port = await freePort();
-  const { tokens } = await gatewayBundles();
-  const proc = startProcess("node-tokens", "node", [...NODE_FLAGS, tokens, "--port", String(port), "--rate", String(rate)], join(dir, "node-tokens.log"));
+  const bundle = (await gatewayBundles())[name];
+  const proc = startProcess(`node-${name}`, "node", [...NODE_FLAGS, bundle, "--port", String(port), ...args], join(dir, `node-${name}.log`));
   const target = `127.0.0.1:${port}`;
   try {
     await waitUntil(proc, () => healthy(target), 30_000);
@@ -140,6 +127,14 @@ export async function startNodeTokens(dir: string, rate: number): Promise<{ proc
     throw e;
   }
   return { proc, target };
+}
+
+/**
+ * Starts the bare Node token server (bench/reference/node-h2-tokens.ts) at `rate` tokens/s per stream:
+ * what Node's HTTP/2 costs a gateway's client side for token streams.
+ */
+export function startNodeTokens(dir: string, rate: number): Promise<{ proc: Proc; target: string }> {
+  return startNodeReference(dir, "tokens", ["--rate", String(rate)]);
 }
 
 /**
@@ -250,7 +245,8 @@ export async function startFixed(dir: string, grpcResponses: Record<string, Uint
     procs.push(mesh2.proc);
     const baseline2 = await startBaselineGateway(dir, "fixed-baseline-2p", `127.0.0.1:${hp}`, `127.0.0.1:${hp}`, 2);
     procs.push(baseline2.proc);
-    const relay = await startNodeRelay(dir, target);
+    // The bare Node relay (its health checks pass through to the upstream).
+    const relay = await startNodeReference(dir, "relay", ["--upstream", target]);
     procs.push(relay.proc);
     return { upstream, grpc: target, http: `127.0.0.1:${hp}`, mesh, baseline, mesh2, baseline2, relay, stop: () => stopAll(procs) };
   } catch (e) {

@@ -35,6 +35,12 @@ export const VARIANTS: Variant[] = [
   { id: "direct-fastapi", label: "direct · FastAPI worker", stack: "baseline", hop: "direct", protocol: "http-json", streamProtocol: "sse", http: "h1" },
 ];
 
+/**
+ * The bare Node token server's variant in the many-streams workload: not a stack, a reference for what
+ * Node's HTTP/2 costs per token written (its CPU is counted as a gateway's).
+ */
+export const REFERENCE_TOKENS = "reference-node-h2";
+
 /** The variant with `id`. */
 export function variant(id: string): Variant {
   const v = VARIANTS.find((x) => x.id === id);

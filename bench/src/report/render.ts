@@ -8,6 +8,7 @@ import type { MachineInfo } from "../machine.js";
 import { spread, type Spread } from "../stats.js";
 import type { WireBytes } from "../measurement.js";
 import { FLOOR_VARIANTS } from "./summary.js";
+import { REFERENCE_TOKENS } from "../variants.js";
 import type { FloorCheck, Row, Summary } from "./summary.js";
 
 interface ResultsLike {
@@ -33,7 +34,7 @@ const LABELS: Record<string, string> = {
   "alone-mesh-grpc-2p": "mesh gateway, 2 processes · gRPC → native",
   "alone-baseline-2p": "baseline gateway, 2 processes · JSON → native HTTP",
   "alone-node-relay": "bare Node http2 relay · gRPC → native (Node's http2 and nothing else)",
-  "reference-node-h2": "bare Node http2 token server · gRPC (Node's http2 writing the tokens, nothing else)",
+  [REFERENCE_TOKENS]: "bare Node http2 token server · gRPC (Node's http2 writing the tokens, nothing else)",
   "alone-native-grpc": "native upstream alone · gRPC",
   "alone-native-http": "native upstream alone · HTTP/1.1",
 };

@@ -5,6 +5,7 @@
 import type { Measurement, WireBytes } from "../measurement.js";
 import { spread, type Spread } from "../stats.js";
 import type { BenchOptions } from "../options.js";
+import { REFERENCE_TOKENS } from "../variants.js";
 
 /** Medians (with min–max over repetitions) of one workload on one variant. */
 export interface Row {
@@ -200,7 +201,7 @@ export function summarize(r: ResultsLike): Summary {
   ratio("embeddings throughput baseline gateway / direct (FastAPI)", med(find("embed", "baseline")?.throughput), med(find("embed", "direct-fastapi")?.throughput), "h2load");
   ratio("direct workers: grpc.aio / FastAPI unary throughput", med(find("unary", "direct-grpc")?.throughput), med(find("unary", "direct-fastapi")?.throughput), "h2load, no gateway");
   ratio("gateway alone: mesh gRPC / baseline HTTP", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), med(find("gateway-alone", "alone-baseline")?.throughput), "h2load, native upstream");
-  ratio("streams-many CPU per token: mesh gateway (gRPC) / bare Node http2 token server", med(find("streams-many", "mesh-grpc")?.cpuUsPerToken?.gateway), med(find("streams-many", "reference-node-h2")?.cpuUsPerToken?.gateway), "the server writes the same tokens to the same clients and does nothing else");
+  ratio("streams-many CPU per token: mesh gateway (gRPC) / bare Node http2 token server", med(find("streams-many", "mesh-grpc")?.cpuUsPerToken?.gateway), med(find("streams-many", REFERENCE_TOKENS)?.cpuUsPerToken?.gateway), "the server writes the same tokens to the same clients and does nothing else");
   ratio("gateway alone: mesh gRPC / bare Node http2 relay", med(find("gateway-alone", "alone-mesh-grpc")?.throughput), med(find("gateway-alone", "alone-node-relay")?.throughput), "h2load, native upstream; the relay is Node's http2 with no gateway features and no tuning");
   ratio("gateway alone, 2 processes each: mesh gRPC / baseline HTTP", med(find("gateway-alone", "alone-mesh-grpc-2p")?.throughput), med(find("gateway-alone", "alone-baseline-2p")?.throughput), "h2load, native upstream");
 
