@@ -3,7 +3,8 @@
  * whose output is kept (bounded: its head and its tail) for failure messages and optionally logged to a
  * file, waits with a timeout that say what the process printed, commands run to completion, and stopping
  * (SIGTERM, then SIGKILL after a grace period). Every process is ended through its own handle, never by
- * name, and whatever is still running when this process exits is killed with it. Used by gateway/test/harness.ts, web/e2e/processes.ts and bench/src/process.ts.
+ * name, and whatever is still running when this process exits is killed with it. Used by
+ * gateway/test/harness.ts, web/e2e/processes.ts and bench/src/process.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";

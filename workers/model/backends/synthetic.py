@@ -5,7 +5,8 @@ the stream is read. When the reader falls behind the schedule, the tokens that a
 
 The backend stands in for a model, so its own cost per token should be as near nothing as it can be: the
 generations share one :class:`_Clock` (one event-loop timer, armed for the earliest token due) instead
-of arming a timer each per token, which at a thousand paced streams was a third of the cost of a token.
+of arming a timer each per token. At a thousand paced streams (in-process, no transport) that took 1–4 µs
+off the 28–33 µs a token costs the engine and the backend; most of the rest is the event loop waking.
 """
 
 from __future__ import annotations
