@@ -62,6 +62,27 @@ class Reader {
     throw new WireError("a varint longer than 10 bytes");
   }
 
+  /** The wire type of the field whose tag {@link field} read last. */
+  wire = 0;
+
+  /** Reads a field's tag: returns its number and sets {@link wire}. Field number 0 is an error. */
+  field(): number {
+    const tag = this.varint();
+    const field = Math.floor(tag / 8);
+    if (field === 0) throw new WireError("field number 0");
+    this.wire = tag & 7;
+    return field;
+  }
+
+  /** A reader over the message in the length-delimited field whose tag was read (same bytes, no copy). */
+  sub(): Reader {
+    const len = this.varint();
+    const start = this.pos;
+    if (len > this.end - start) throw new WireError("premature end of a length-delimited field");
+    this.pos = start + len;
+    return new Reader(this.buf, start, start + len);
+  }
+
   /** The bytes of a length-delimited field (a view). */
   bytes(): Uint8Array {
     const len = this.varint();
@@ -101,10 +122,8 @@ function readMetadata(r: Reader): { key: string; value: Uint8Array } {
   let key = "";
   let value = EMPTY;
   while (r.pos < r.end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (field === 0) throw new WireError("field number 0");
+    const field = r.field();
+    const wire = r.wire;
     if (field === 1 && wire === 2) key = utf8.decode(r.bytes());
     else if (field === 2 && wire === 2) value = r.bytes();
     else r.skip(wire);
@@ -115,10 +134,8 @@ function readMetadata(r: Reader): { key: string; value: Uint8Array } {
 function readResult(r: Reader): LinkResultView {
   const out: LinkResultView = { id: 0, code: 0, response: EMPTY, message: "", trailers: [], refused: false, more: false };
   while (r.pos < r.end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (field === 0) throw new WireError("field number 0");
+    const field = r.field();
+    const wire = r.wire;
     // A known field with another wire type than its own is read as an unknown field, as protobuf's own
     // parsers do.
     if (wire === 0) {
@@ -130,10 +147,8 @@ function readResult(r: Reader): LinkResultView {
     } else if (wire === 2) {
       if (field === 3) out.response = r.bytes();
       else if (field === 4) out.message = utf8.decode(r.bytes());
-      else if (field === 5) {
-        const entry = r.bytes();
-        out.trailers.push(readMetadata(new Reader(entry, 0, entry.byteLength)));
-      } else r.skip(wire);
+      else if (field === 5) out.trailers.push(readMetadata(r.sub()));
+      else r.skip(wire);
     } else r.skip(wire);
   }
   return out;
@@ -144,17 +159,8 @@ export function decodeResults(data: Uint8Array): LinkResultView[] {
   const r = new Reader(data, 0, data.byteLength);
   const results: LinkResultView[] = [];
   while (r.pos < r.end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (field === 0) throw new WireError("field number 0");
-    if (field === 1 && wire === 2) {
-      const len = r.varint();
-      const start = r.pos;
-      if (len > r.end - start) throw new WireError("premature end of a result");
-      r.pos = start + len;
-      results.push(readResult(new Reader(data, start, start + len)));
-    } else r.skip(wire);
+    if (r.field() === 1 && r.wire === 2) results.push(readResult(r.sub()));
+    else r.skip(r.wire);
   }
   return results;
 }
